@@ -1,0 +1,1 @@
+"""selfdepth_ros.eval."""

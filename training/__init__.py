@@ -1,0 +1,1 @@
+"""Offline learning: datasets from bags, losses, trainer, export."""

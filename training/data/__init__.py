@@ -1,0 +1,1 @@
+"""Datasets of frame pairs/triplets read from rosbag2 files."""

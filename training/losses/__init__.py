@@ -1,0 +1,1 @@
+"""Self-supervised losses, one module per concept, equation numbers in docstrings."""
