@@ -1,0 +1,140 @@
+"""The complete training loss of 001 (Li et al., CoRL 2020) on a batch holding both frame orders.
+
+Batch layout (as the reference): 2B samples, the first B are pairs (frame 1 → frame 2), the last B the same
+pairs reversed (frame 2 → frame 1); the reverse of sample i is sample (i + B) mod 2B. Each sample's RGB and depth
+are those of its *first* frame; its motion takes that frame to the other one.
+
+Terms (reference ``DepthMotionFieldLossAggregator``, single scale), each multiplied by its weight:
+``rgb_consistency`` and ``ssim`` (eq. 7), ``depth_smoothing`` (eq. 5), ``rotation_cycle_consistency`` and
+``translation_cycle_consistency`` (eq. 6), ``motion_smoothing`` (L_g1, eq. 2) and ``motion_drift`` (L_1/2, eq. 3),
+together eq. (4). Matches the reference's default-weighted terms to float precision (test/losses/golden).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from selfdepth_ros.geometry import check_floating, check_shape, euler_to_matrix, resample, warp_coordinates
+from training.losses.cycle import motion_cycle_consistency
+from training.losses.motion_regularizers import group_smoothness, normalize_motion_field, sqrt_sparsity
+from training.losses.photometric import occlusion_aware_photometric_loss
+from training.losses.smoothness import edge_aware_smoothness
+
+__all__ = ['DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'DynamicScenesLoss', 'swap_pair_order']
+
+#: Effective weights of the 001 reference defaults: its ``loss_weights`` (rgb 1, ssim 3, depth_smoothing 1e-3,
+#: rotation cycle 1e-3, translation cycle 5e-2, motion_smoothing 1, motion_drift 0.2) times its final factor 2,
+#: and for SSIM also its extra 0.5. Applied to the raw (unweighted) terms computed here.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    'rgb_consistency': 2.0,
+    'ssim': 3.0,
+    'depth_smoothing': 0.002,
+    'rotation_cycle_consistency': 0.002,
+    'translation_cycle_consistency': 0.1,
+    'motion_smoothing': 2.0,
+    'motion_drift': 0.4,
+}
+
+
+def swap_pair_order(x: torch.Tensor) -> torch.Tensor:
+    """Map each of the 2B samples to its reverse pair: sample i → sample (i + B) mod 2B."""
+    return torch.roll(x, x.shape[0] // 2, dims=0)
+
+
+def _merge_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    merged = dict(DEFAULT_WEIGHTS)
+    if weights:
+        unknown = sorted(set(weights) - set(merged))
+        if unknown:
+            raise ValueError(f'unknown loss weight(s) {unknown}; known: {sorted(merged)}')
+        merged.update({k: float(v) for k, v in weights.items()})
+    return merged
+
+
+def dynamic_scenes_loss(rgb: torch.Tensor, depth: torch.Tensor, rotation_angles: torch.Tensor,
+                        background_translation: torch.Tensor, residual_translation: torch.Tensor,
+                        intrinsics: torch.Tensor, weights: Mapping[str, float] | None = None, *,
+                        target_depth_stop_gradient: bool = True,
+                        return_maps: bool = False) -> dict[str, torch.Tensor]:
+    """All 001 loss terms, weighted, plus their sum, for a 2B batch holding both frame orders.
+
+    Args:
+        rgb: 2B×3×H×W first frame of each sample, values in [0, 1].
+        depth: 2B×1×H×W predicted depth of that frame (metres, > 0).
+        rotation_angles: 2B×3 (rx, ry, rz) radians, ``R = Rx·Ry·Rz`` (cam2 ← cam1).
+        background_translation: 2B×3 or 2B×3×1×1 ego translation T_ego (metres, other-frame axes).
+        residual_translation: 2B×3×H×W object translation field T_obj (metres).
+        intrinsics: 2B×3×3 (pixels).
+        weights: overrides of :data:`DEFAULT_WEIGHTS` (unknown names raise ``ValueError``); 0 disables a term.
+        target_depth_stop_gradient: no gradient through the other frame's depth used as occlusion reference
+            (reference default).
+        return_maps: also return B×·×H×W diagnostics ``occlusion_mask``, ``depth_proximity_weight``,
+            ``warped_rgb`` (detached).
+
+    Returns:
+        dict: the seven weighted scalar terms named as in :data:`DEFAULT_WEIGHTS`, ``total`` (their sum), and the
+        maps if asked.
+    """
+    sizes = check_shape('rgb', rgb, ['N', '3', 'H', 'W'])
+    N, H, W = sizes['N'], sizes['H'], sizes['W']
+    if N % 2:
+        raise ValueError(f'rgb must stack both frame orders (2B samples), got an odd batch of {N}')
+    check_floating('rgb', rgb)
+    check_shape('depth', depth, [str(N), '1', str(H), str(W)])
+    check_shape('rotation_angles', rotation_angles, [str(N), '3'])
+    if background_translation.ndim == 4:
+        check_shape('background_translation', background_translation, [str(N), '3', '1', '1'])
+    else:
+        check_shape('background_translation', background_translation, [str(N), '3'])
+        background_translation = background_translation[:, :, None, None]
+    check_shape('residual_translation', residual_translation, [str(N), '3', str(H), str(W)])
+    check_shape('intrinsics', intrinsics, [str(N), '3', '3'])
+    w = _merge_weights(weights)
+
+    translation = residual_translation + background_translation  # eq. (1): T = T_obj + T_ego
+    rotation = euler_to_matrix(rotation_angles)
+    uv, z_warped, valid = warp_coordinates(depth, intrinsics, rotation, translation)
+
+    other_depth = swap_pair_order(depth)
+    if target_depth_stop_gradient:
+        other_depth = other_depth.detach()
+    sampled = resample(torch.cat([swap_pair_order(rgb), other_depth], dim=1), uv)
+    photo = occlusion_aware_photometric_loss(rgb, sampled[:, :3], z_warped, sampled[:, 3:], valid)  # eq. (7)
+
+    cycle = motion_cycle_consistency(rotation, translation, swap_pair_order(rotation),
+                                     swap_pair_order(translation), uv, photo['mask'])  # eq. (6)
+
+    normalized = normalize_motion_field(residual_translation, translation)
+    raw = {
+        'rgb_consistency': photo['rgb'],
+        'ssim': photo['ssim'],
+        'depth_smoothing': edge_aware_smoothness(1.0 / depth, rgb),  # eq. (5) on disparity
+        'rotation_cycle_consistency': cycle['rotation'],
+        'translation_cycle_consistency': cycle['translation'],
+        # eq. (2); the reference wraps around the border only when the sparsity term is off.
+        'motion_smoothing': group_smoothness(normalized, wrap_around=w['motion_drift'] == 0),
+        'motion_drift': sqrt_sparsity(normalized),  # eq. (3)
+    }
+    out = {k: w[k] * v for k, v in raw.items()}
+    out['total'] = sum(out.values())
+    if return_maps:
+        out.update(occlusion_mask=photo['mask'], depth_proximity_weight=photo['weight'],
+                   warped_rgb=sampled[:, :3].detach())
+    return out
+
+
+class DynamicScenesLoss(nn.Module):
+    """Module form of :func:`dynamic_scenes_loss` holding the weights (``None`` → :data:`DEFAULT_WEIGHTS`)."""
+
+    def __init__(self, weights: Mapping[str, float] | None = None, target_depth_stop_gradient: bool = True) -> None:
+        super().__init__()
+        self.weights = _merge_weights(weights)
+        self.target_depth_stop_gradient = target_depth_stop_gradient
+
+    def forward(self, rgb: torch.Tensor, depth: torch.Tensor, rotation_angles: torch.Tensor,
+                background_translation: torch.Tensor, residual_translation: torch.Tensor,
+                intrinsics: torch.Tensor) -> dict[str, torch.Tensor]:
+        return dynamic_scenes_loss(rgb, depth, rotation_angles, background_translation, residual_translation,
+                                   intrinsics, self.weights, target_depth_stop_gradient=self.target_depth_stop_gradient)
