@@ -1,0 +1,70 @@
+"""Visual odometry from per-frame ego-motion: pose integration, twist and an honest covariance.
+
+Ego-motion follows docs/CONVENTIONS.md: ``(R, t)`` maps frame t−1 camera coordinates to frame t
+(``X_t = R·X_{t−1} + t``), so ``T_odom_cam_t = T_odom_cam_{t−1} · inv([R | t])``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def rotation_log(R: np.ndarray) -> np.ndarray:
+    """Axis-angle vector (radians) of a 3×3 rotation (inverse Rodrigues; π-safe enough for frame steps)."""
+    cos = np.clip((np.trace(R) - 1) / 2, -1.0, 1.0)
+    angle = float(np.arccos(cos))
+    if angle < 1e-9:
+        return np.zeros(3)
+    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+    return w * angle / (2 * np.sin(angle))
+
+
+class OdometryIntegrator:
+    """Integrates scaled ego-motion into ``T_odom_cam`` and reports twist and covariance.
+
+    Covariance (6×6, x y z rx ry rz): the nets give no uncertainty, so it is a stated model, not a
+    measurement — each step adds ``(translation_noise·|Δp| + 1e-3 m)²`` per axis to the position variance
+    and ``(rotation_noise·|Δθ| + 1e-3 rad)²`` to the rotation variance (random-walk drift). In relative
+    scale mode the metric covariance is meaningless, so ``covariance()`` returns None ("unknown").
+    """
+
+    def __init__(self, translation_noise: float = 0.05, rotation_noise: float = 0.05) -> None:
+        self.translation_noise, self.rotation_noise = float(translation_noise), float(rotation_noise)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the odom origin (identity pose, zero twist and covariance)."""
+        self.T_odom_cam = np.eye(4)
+        self.linear = np.zeros(3)
+        self.angular = np.zeros(3)
+        self._var = np.zeros(6)
+        self.steps = 0
+
+    def step(self, R: np.ndarray, t: np.ndarray, dt_s: float | None) -> np.ndarray:
+        """Apply one ego-motion ``cam_t ← cam_{t−1}`` (already scaled); returns the new ``T_odom_cam`` (4×4).
+
+        Twist, in the camera frame at t: ``v = −t/Δt`` (the camera's displacement expressed in cam_t axes)
+        and ``ω = −log(R)/Δt``. With no ``dt_s`` the twist is left zero.
+        """
+        R = np.asarray(R, dtype=np.float64)
+        t = np.asarray(t, dtype=np.float64).reshape(3)
+        step = np.eye(4)
+        step[:3, :3], step[:3, 3] = R.T, -R.T @ t  # inv([R | t]) = pose of cam_t in cam_{t−1}
+        self.T_odom_cam = self.T_odom_cam @ step
+        rot = rotation_log(R)
+        if dt_s and dt_s > 0:
+            self.linear, self.angular = -t / dt_s, -rot / dt_s
+        else:
+            self.linear, self.angular = np.zeros(3), np.zeros(3)
+        self._var[:3] += (self.translation_noise * np.linalg.norm(t) + 1e-3) ** 2
+        self._var[3:] += (self.rotation_noise * np.linalg.norm(rot) + 1e-3) ** 2
+        self.steps += 1
+        return self.T_odom_cam
+
+    def covariance(self, metric: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(pose_cov, twist_cov)`` 6×6, or ``(None, None)`` when the scale is not metric."""
+        if not metric:
+            return None, None
+        pose = np.diag(self._var)
+        twist = np.diag(np.r_[np.full(3, (self.translation_noise * np.linalg.norm(self.linear) + 1e-3) ** 2),
+                              np.full(3, (self.rotation_noise * np.linalg.norm(self.angular) + 1e-3) ** 2)])
+        return pose, twist

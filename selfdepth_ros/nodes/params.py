@@ -1,0 +1,124 @@
+"""Parameters of the perception node: one table with defaults, descriptors and validation.
+
+``config/perception.yaml``, the launch files and ``selfdepth run`` all feed these names. A wrong value is
+rejected with a reason (at start-up: the node refuses to start with that reason; at run time: the
+``ros2 param set`` answer carries it) instead of crashing the node.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+from .scale import SCALE_MODES
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    default: Any
+    description: str
+    read_only: bool = False            # only settable at start-up (YAML, --param, launch)
+    choices: tuple[str, ...] | None = None
+    low: float | None = None           # inclusive numeric bounds
+    high: float | None = None
+    check: Callable[[Any], str | None] | None = None  # extra rule: returns the reason or None
+
+
+def _device(v: str) -> str | None:
+    return None if re.fullmatch(r'auto|cpu|cuda(:\d+)?', v) else "must be 'auto', 'cpu' or 'cuda[:N]'"
+
+
+def _net_side(v: int) -> str | None:
+    return None if v == 0 or (v >= 32 and v % 32 == 0) else 'must be 0 (from the checkpoint) or a multiple of 32 ≥ 32'
+
+
+def _frame(v: str) -> str | None:
+    return None if re.fullmatch(r'[A-Za-z0-9_./-]*', v) and not v.startswith('/') else \
+        'must be a tf2 frame id (letters, digits, _ . - /, no leading /)'
+
+
+def _mount(v: list) -> str | None:
+    return None if len(v) == 6 else 'must be 6 numbers: x y z (m) roll pitch yaw (rad) of the camera in base_frame'
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec('checkpoint', '', "trained weights (.pt); '' = untrained network. Set at run time to hot-reload"),
+    Spec('device', 'auto', "'auto' (CUDA when available), 'cpu' or 'cuda[:N]'", read_only=True, check=_device),
+    Spec('model_preset', 'default', "architecture when checkpoint is '': 'default' (001) or 'small' (CPU)",
+         read_only=True, choices=('default', 'small')),
+    Spec('input_height', 0, 'network input height in pixels (0 = from the checkpoint/preset)', read_only=True,
+         check=_net_side),
+    Spec('input_width', 0, 'network input width in pixels (0 = from the checkpoint/preset)', read_only=True,
+         check=_net_side),
+    Spec('image_transport', 'raw', "'raw' (sensor_msgs/Image on `image`) or 'compressed' (CompressedImage)",
+         read_only=True, choices=('raw', 'compressed')),
+    Spec('output_resolution', 'input', "'input' (camera size) or 'network' (net size) for depth/motion/points",
+         choices=('input', 'network')),
+    Spec('publish_depth', True, 'publish ~/depth and ~/depth/camera_info'),
+    Spec('publish_odom', True, 'publish ~/odom'),
+    Spec('publish_tf', True, 'broadcast the odom -> camera (or base) transform'),
+    Spec('publish_motion', True, 'publish ~/motion (32FC3 object translation field)'),
+    Spec('publish_points', False, 'publish ~/points (PointCloud2 from depth)'),
+    Spec('points_stride', 4, 'take every Nth pixel per row and column for ~/points', low=1, high=64),
+    Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent', check=_frame),
+    Spec('camera_frame', '', "optical frame of the outputs ('' = the image's header.frame_id)", check=_frame),
+    Spec('base_frame', '', "'' = TF odom -> camera_frame; else TF odom -> base_frame using camera_mount",
+         check=_frame),
+    Spec('camera_mount', [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+         'x y z roll pitch yaw of camera_frame in base_frame (only with base_frame)', check=_mount),
+    Spec('max_time_gap', 0.5, 'a larger gap (s) between frames resets the frame pair', low=1e-3, high=60.0),
+    Spec('camera_info_wait', 0.2, 's to wait for the CameraInfo of an image before using the latest one',
+         low=0.0, high=5.0),
+    Spec('no_pair_warn', 3.0, 'WARN in /diagnostics when no Image/CameraInfo pair arrived for this long (s)',
+         low=0.1, high=3600.0),
+    Spec('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.05, high=60.0),
+    Spec('scale_mode', 'relative', 'relative | camera_height | speed_topic (see docs of selfdepth_ros.nodes.scale)',
+         choices=SCALE_MODES),
+    Spec('camera_height', 1.5, 'camera height above the ground plane in metres (scale_mode camera_height)',
+         low=0.05, high=100.0),
+    Spec('scale_window', 9, 'median over this many per-frame scale estimates', low=1, high=1000),
+    Spec('speed_topic', 'speed', 'speed source topic (scale_mode speed_topic)'),
+    Spec('speed_type', 'twist', "'twist' (geometry_msgs/TwistStamped) or 'odometry' (nav_msgs/Odometry)",
+         read_only=True, choices=('twist', 'odometry')),
+    Spec('odom_translation_noise', 0.05, 'odometry covariance model: std per metre travelled', low=0.0, high=10.0),
+    Spec('odom_rotation_noise', 0.05, 'odometry covariance model: std per radian turned', low=0.0, high=10.0),
+)
+BY_NAME = {s.name: s for s in SPECS}
+
+
+def descriptor(spec: Spec) -> ParameterDescriptor:
+    """The ROS ParameterDescriptor (description, read-only flag, ranges) of one spec."""
+    text = spec.description + (f" (one of: {', '.join(spec.choices)})" if spec.choices else '')
+    d = ParameterDescriptor(name=spec.name, description=text, read_only=spec.read_only)
+    if spec.low is not None and isinstance(spec.default, bool) is False:
+        if isinstance(spec.default, int):
+            d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+        elif isinstance(spec.default, float):
+            d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high))]
+    return d
+
+
+def validate(name: str, value: Any) -> str | None:
+    """None when ``value`` is acceptable for parameter ``name``, else the reason (naming it and what is expected)."""
+    spec = BY_NAME.get(name)
+    if spec is None:
+        return None  # not ours (use_sim_time, …)
+    want = type(spec.default)
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if want is list and not isinstance(value, (str, bytes)) and hasattr(value, '__len__'):
+        value = list(value)  # rclpy hands arrays over as array.array
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        return f'{name}: expected {want.__name__}, got {type(value).__name__} {value!r}'
+    if spec.choices and value not in spec.choices:
+        return f'{name}: {value!r} is not one of {spec.choices}'
+    if spec.low is not None and not spec.low <= value <= spec.high:
+        return f'{name}: {value!r} outside [{spec.low:g}, {spec.high:g}]'
+    if spec.check is not None:
+        reason = spec.check(value)
+        if reason:
+            return f'{name}: {value!r} {reason}'
+    return None

@@ -1,0 +1,366 @@
+"""The ``selfdepth`` perception node: camera frames in; depth, odometry, TF, motion field, points out.
+
+Inputs (remappable): ``image`` (``sensor_msgs/Image`` any common encoding, or ``CompressedImage`` with
+``image_transport: compressed``) and ``camera_info``, sensor-data QoS, depth 1 (the newest frame wins; drops
+are counted). Callbacks only store messages; a worker thread decodes, runs the ``Predictor`` and publishes,
+so parameter services, timers and subscriptions never wait for the network.
+
+Outputs, stamped with the input image's stamp, in the camera's optical frame:
+``~/depth`` (32FC1 metres or relative, NaN invalid) + ``~/depth/camera_info`` (at the published resolution),
+``~/odom`` + TF odom → camera (or base), ``~/motion`` (32FC3 ``T_obj`` of the pair t−1 → t, indexed by the
+pixels of frame t−1, cam_t axes, metres per frame interval), optional ``~/points``, and ``/diagnostics``.
+Which scale the outputs carry: ``/diagnostics`` status ``<node>: scale`` (keys ``scale``, ``metric``,
+``factor``), ``relative`` or ``metric:camera_height`` / ``metric:speed_topic``.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_policy_name_from_kind, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+from ..image_codec import compressed_to_numpy, image_to_numpy, to_rgb8
+from . import conversions as cv
+from .odometry import OdometryIntegrator
+from .pairing import FramePairer, Frame
+from .params import SPECS, descriptor, validate
+from .scale import ScaleEstimator
+from .stats import RollingStats
+
+try:  # rclpy >= Iron
+    from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+except ImportError:  # pragma: no cover - Humble
+    from rclpy.qos_event import PublisherEventCallbacks, SubscriptionEventCallbacks
+
+OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)  # reliable matches every subscriber
+
+
+def default_predictor(p: dict[str, Any]):
+    """Build the real ``Predictor`` from the node's parameters (checkpoint, device, preset, input size)."""
+    from ..inference import Predictor
+    from ..models import ModelConfig
+    cfg = ModelConfig.small() if p['model_preset'] == 'small' else ModelConfig()
+    size = {k: v for k, v in (('height', p['input_height']), ('width', p['input_width'])) if v}
+    cfg = cfg.replace(**size) if size else cfg
+    return Predictor(checkpoint=p['checkpoint'] or None, device=p['device'],
+                     model_config=cfg if (size or not p['checkpoint']) else None, max_gap_s=p['max_time_gap'])
+
+
+def rpy_pose(xyzrpy) -> np.ndarray:
+    """x y z roll pitch yaw → 4×4 pose (R = Rz·Ry·Rx, the ROS/URDF convention)."""
+    x, y, z, r, p, w = (float(v) for v in xyzrpy)
+    cr, sr, cp, sp, cw, sw = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(w), np.sin(w)
+    T = np.eye(4)
+    T[:3, :3] = np.array([[cw, -sw, 0], [sw, cw, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]]) \
+        @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    T[:3, 3] = (x, y, z)
+    return T
+
+
+class PerceptionNode(Node):
+    """See the module docstring. ``predictor_factory(params) -> Predictor-like`` is for tests and benchmarks."""
+
+    def __init__(self, node_name: str = 'selfdepth', *, predictor_factory: Callable | None = None, **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        for spec in SPECS:
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
+        self.p = {s.name: self.get_parameter(s.name).value for s in SPECS}
+        self.p['camera_mount'] = list(self.p['camera_mount'])
+        bad = [r for r in (validate(k, v) for k, v in self.p.items()) if r]
+        if bad:
+            raise ValueError('invalid parameters: ' + '; '.join(bad))
+        self.predictor = (predictor_factory or default_predictor)(self.p)
+        self.model_info = self.predictor.describe()
+        self.pairer = FramePairer(wait_ns=int(self.p['camera_info_wait'] * 1e9))
+        self.stats = RollingStats()
+        self.odom = OdometryIntegrator(self.p['odom_translation_noise'], self.p['odom_rotation_noise'])
+        self._configure_scale(self.p)
+        self._warned: dict[str, float] = {}
+        self._prev_stamp_ns: int | None = None
+        self._last_reset = 'none yet'
+        self._speed: float | None = None
+        self._speed_sub = None
+        self._lock = threading.Lock()  # guards self.p / scale / odom between the worker and parameter callbacks
+        inputs, timers = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()
+        sub_events = SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_sub)
+        img_type = CompressedImage if self.p['image_transport'] == 'compressed' else Image
+        self.image_sub = self.create_subscription(img_type, 'image', self._on_image, qos_profile_sensor_data,
+                                                  callback_group=inputs, event_callbacks=sub_events)
+        self.info_sub = self.create_subscription(CameraInfo, 'camera_info', self._on_info, qos_profile_sensor_data,
+                                                 callback_group=inputs, event_callbacks=sub_events)
+        pub_events = PublisherEventCallbacks(incompatible_qos=self._on_incompatible_pub)
+        mk = lambda t, name: self.create_publisher(t, name, OUTPUT_QOS, event_callbacks=pub_events)  # noqa: E731
+        self.depth_pub, self.depth_info_pub = mk(Image, '~/depth'), mk(CameraInfo, '~/depth/camera_info')
+        self.motion_pub = mk(Image, '~/motion')
+        from nav_msgs.msg import Odometry
+        from diagnostic_msgs.msg import DiagnosticArray
+        from sensor_msgs.msg import PointCloud2
+        self.odom_pub, self.points_pub = mk(Odometry, '~/odom'), mk(PointCloud2, '~/points')
+        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._tf_send = self._make_tf_sender()
+        self._speed_group = inputs
+        self._maybe_subscribe_speed()
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.diag_timer = self.create_timer(self.p['diagnostics_period'], self._publish_diagnostics,
+                                            callback_group=timers)
+        self._start_ns = time.monotonic_ns()
+        self._running = True
+        self._worker = threading.Thread(target=self._work, name='selfdepth-worker', daemon=True)
+        self._worker.start()
+        self.get_logger().info(f"listening on {self.image_sub.topic_name} + {self.info_sub.topic_name}; "
+                               f"model {self.model_info.get('checkpoint')} on {self.model_info.get('device')}")
+
+    # -- set-up helpers ----------------------------------------------------------------------------------
+    def _configure_scale(self, p: dict) -> None:
+        self.scale = ScaleEstimator(p['scale_mode'], p['camera_height'], p['scale_window'])
+
+    def _maybe_subscribe_speed(self) -> None:
+        if self.p['scale_mode'] != 'speed_topic' or self._speed_sub is not None:
+            return
+        if self.p['speed_type'] == 'odometry':
+            from nav_msgs.msg import Odometry as SpeedMsg
+            get = lambda m: m.twist.twist.linear  # noqa: E731
+        else:
+            from geometry_msgs.msg import TwistStamped as SpeedMsg
+            get = lambda m: m.twist.linear  # noqa: E731
+
+        def on_speed(msg):
+            v = get(msg)
+            self._speed = float(np.linalg.norm([v.x, v.y, v.z]))
+        self._speed_sub = self.create_subscription(SpeedMsg, self.p['speed_topic'], on_speed, 10,
+                                                   callback_group=self._speed_group)
+
+    def _make_tf_sender(self) -> Callable | None:
+        try:
+            from tf2_ros import TransformBroadcaster
+            broadcaster = TransformBroadcaster(self)
+            return broadcaster.sendTransform
+        except ImportError:
+            pass
+        try:
+            from tf2_msgs.msg import TFMessage
+        except ImportError:
+            self.get_logger().warning('neither tf2_ros nor tf2_msgs importable: no TF output '
+                                   '(run `python -m selfdepth_ros.nodes.tf2_msgs_gen`)')
+            return None
+        pub = self.create_publisher(TFMessage, '/tf', QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        return lambda t: pub.publish(cv.tf_message([t]))
+
+    def _warn(self, kind: str, text: str, period_s: float = 5.0) -> None:
+        """A specific warning, throttled per ``kind``."""
+        now = time.monotonic()
+        if now - self._warned.get(kind, -1e9) >= period_s:
+            self._warned[kind] = now
+            self.get_logger().warning(text)
+
+    # -- callbacks (never block) -------------------------------------------------------------------------
+    def _on_image(self, msg) -> None:
+        self.pairer.add_image(msg, cv.time_to_ns(msg.header.stamp), time.monotonic_ns())
+
+    def _on_info(self, msg: CameraInfo) -> None:
+        try:
+            K = cv.camera_info_K(msg)
+        except ValueError as exc:
+            self._warn('camera_info_bad', f'ignoring CameraInfo on {self.info_sub.topic_name}: {exc}')
+            return
+        self.pairer.add_info(cv.time_to_ns(msg.header.stamp), K, (int(msg.height), int(msg.width)))
+
+    def _on_incompatible_sub(self, event) -> None:
+        self.get_logger().warning(
+            f'incompatible QoS with a publisher of an input topic ({qos_policy_name_from_kind(event.last_policy_kind)}'
+            '): this node subscribes best-effort, volatile, depth 1 (sensor data), which accepts reliable and '
+            'best-effort publishers; check the camera driver\'s durability/deadline/liveliness settings')
+
+    def _on_incompatible_pub(self, event) -> None:
+        self.get_logger().warning(
+            f'a subscriber requests QoS this node does not offer ({qos_policy_name_from_kind(event.last_policy_kind)}'
+            '): outputs are reliable, volatile, depth 5; subscribe with volatile durability '
+            '(e.g. `ros2 topic echo --qos-durability volatile ...`)')
+
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        new = dict(self.p)
+        for prm in params:
+            reason = validate(prm.name, prm.value)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+            new[prm.name] = list(prm.value) if prm.name == 'camera_mount' else prm.value
+        if new['checkpoint'] != self.p['checkpoint'] and new['checkpoint']:
+            try:  # hot reload: the old weights stay if this fails
+                self.predictor.load(new['checkpoint'])
+            except Exception as exc:  # noqa: BLE001 - any load failure is a rejected parameter, not a crash
+                return SetParametersResult(successful=False, reason=f'checkpoint: cannot load: {exc}')
+            self.model_info = self.predictor.describe()
+            self.get_logger().info(f"hot-reloaded weights from {new['checkpoint']}")
+        with self._lock:
+            if any(new[k] != self.p[k] for k in ('scale_mode', 'camera_height', 'scale_window')):
+                self._configure_scale(new)
+            if hasattr(self.predictor, 'max_gap_s'):
+                self.predictor.max_gap_s = new['max_time_gap']
+            self.pairer.wait_ns = int(new['camera_info_wait'] * 1e9)
+            self.p = new
+        self._maybe_subscribe_speed()
+        return SetParametersResult(successful=True)
+
+    # -- worker ------------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while self._running:
+            frame = self.pairer.take(time.monotonic_ns, timeout_s=0.05)
+            if frame is None:
+                continue
+            try:
+                self._process(frame)
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not kill the node
+                self._warn('process', f'frame {frame.stamp_ns} skipped: {type(exc).__name__}: {exc}')
+
+    def _decode(self, msg) -> np.ndarray:
+        if isinstance(msg, CompressedImage):
+            arr = compressed_to_numpy(msg)
+            arr = np.repeat(arr[:, :, None], 3, 2) if arr.ndim == 2 else arr[:, :, :3]
+            return to_rgb8(arr, 'rgb8') if arr.dtype == np.uint8 else to_rgb8(arr[:, :, 0], 'mono16')
+        return to_rgb8(image_to_numpy(msg), msg.encoding)
+
+    def _process(self, frame: Frame) -> None:
+        topics = f'{self.image_sub.topic_name} / {self.info_sub.topic_name}'
+        try:
+            rgb = self._decode(frame.msg)
+        except ValueError as exc:
+            self._warn('decode', f'cannot use image on {self.image_sub.topic_name}: {exc}')
+            return
+        K = frame.K
+        if frame.note:
+            self._warn('pairing', f'{frame.note} ({topics})')
+        if K is not None and frame.info_size != rgb.shape[:2]:
+            self._warn('info_size', f'CameraInfo is {frame.info_size} but the image is {rgb.shape[:2]} ({topics}); '
+                       'ignoring its intrinsics')
+            K = None
+        pred = self.predictor.predict(rgb, K, frame.stamp_ns)
+        if pred.reset_reason:
+            self._last_reset = pred.reset_reason
+        with self._lock:
+            p = self.p
+            self._publish(frame, pred, p)
+
+    def _publish(self, frame: Frame, pred, p: dict) -> None:
+        stamp, cam = frame.stamp_ns, p['camera_frame'] or frame.msg.header.frame_id or 'camera_optical_frame'
+        dt = (stamp - self._prev_stamp_ns) * 1e-9 if self._prev_stamp_ns is not None else None
+        self._prev_stamp_ns = stamp
+        ego = pred.ego
+        if ego is not None and not (np.all(np.isfinite(ego[0])) and np.all(np.isfinite(ego[1]))):
+            self._warn('nan', f'non-finite ego-motion for frame {stamp}; pair reset, odometry not updated')
+            self.predictor.reset('non-finite ego-motion')
+            ego = None
+        st = self.scale.update(depth=pred.depth_net, K=pred.K_net, speed_mps=self._speed, dt_s=dt,
+                               translation=None if ego is None else ego[1])
+        self.scale_state = st
+        net = p['output_resolution'] == 'network'
+        depth = (pred.depth_net if net else pred.depth) * np.float32(st.factor)
+        depth = np.where(np.isfinite(depth) & (depth > 0), depth, np.nan).astype(np.float32)
+        K_out = pred.K_net if net else pred.K
+        if not np.isfinite(depth).any():
+            self._warn('nan', f'frame {stamp}: the network produced no finite depth')
+        if p['publish_depth']:
+            self.depth_pub.publish(cv.image_msg(depth, '32FC1', stamp, cam))
+            self.depth_info_pub.publish(cv.camera_info_msg(K_out, depth.shape[1], depth.shape[0], stamp, cam))
+        motion = pred.motion_net if net else pred.motion
+        if p['publish_motion'] and motion is not None:
+            self.motion_pub.publish(cv.image_msg((motion * st.factor).astype(np.float32), '32FC3', stamp, cam))
+        if p['publish_points']:
+            self.points_pub.publish(cv.pointcloud2_msg(self._points(depth, K_out, p['points_stride']), stamp, cam))
+        if ego is not None:
+            self.odom.step(ego[0], ego[1] * st.factor, dt)
+        self._publish_odom(stamp, cam, p, st.metric)
+        self.stats.add(time.monotonic_ns(), pred.latency_ms, (time.monotonic_ns() - frame.received_ns) * 1e-6)
+
+    @staticmethod
+    def _points(depth: np.ndarray, K: np.ndarray, stride: int) -> np.ndarray:
+        from .scale import backproject
+        pts = backproject(np.nan_to_num(depth, nan=0.0), K, slice(None), slice(None), stride)
+        return pts.astype(np.float32)
+
+    def _publish_odom(self, stamp: int, cam: str, p: dict, metric: bool) -> None:
+        T, child = self.odom.T_odom_cam, cam
+        if p['base_frame']:
+            T, child = T @ np.linalg.inv(rpy_pose(p['camera_mount'])), p['base_frame']
+        if p['publish_odom']:
+            pose_cov, twist_cov = self.odom.covariance(metric)
+            self.odom_pub.publish(cv.odometry_msg(T, stamp, p['odom_frame'], child, self.odom.linear,
+                                                  self.odom.angular, pose_cov, twist_cov))
+        if p['publish_tf'] and self._tf_send is not None:
+            self._tf_send(cv.transform_msg(T, stamp, p['odom_frame'], child))
+
+    # -- diagnostics -------------------------------------------------------------------------------------
+    def _publish_diagnostics(self) -> None:
+        now = time.monotonic_ns()
+        s = self.stats.summary(now)
+        last = self.pairer.last_pair_ns
+        idle_s = (now - (last if last is not None else self._start_ns)) * 1e-9
+        topics = f'{self.image_sub.topic_name} and {self.info_sub.topic_name}'
+        level, message = 'OK', f"{s['rate_hz']:.1f} Hz"
+        if idle_s > self.p['no_pair_warn']:
+            level, message = 'WARN', f'no Image/CameraInfo pair for {idle_s:.1f} s on {topics}'
+        values = {**{k: f'{v:.2f}' for k, v in s.items()}, 'frames_processed': self.stats.total,
+                  'frames_dropped': self.pairer.dropped, 'images_received': self.pairer.received,
+                  'camera_infos_received': self.pairer.infos_received, 'image_topic': self.image_sub.topic_name,
+                  'camera_info_topic': self.info_sub.topic_name, 'last_reset': self._last_reset,
+                  'model': self.model_info.get('checkpoint'), 'net_size': self.model_info.get('net_size'),
+                  'device': self.model_info.get('device')}
+        st = getattr(self, 'scale_state', None)
+        scale = {'scale_mode': self.p['scale_mode'], 'scale': st.label if st else 'relative',
+                 'metric': bool(st and st.metric), 'factor': f'{st.factor:.6g}' if st else '1',
+                 'detail': st.detail if st else 'no frame yet'}
+        name = self.get_fully_qualified_name()
+        self.diag_pub.publish(cv.diagnostic_array(self.get_clock().now().nanoseconds, [
+            (f'{name}: perception', level, message, values),
+            (f'{name}: scale', 'OK', scale['scale'], scale)], hardware_id=name))
+
+    def destroy_node(self) -> None:
+        self._running = False
+        if self._worker.is_alive():
+            self._worker.join(timeout=5.0)
+        super().destroy_node()
+
+
+def spin(node_factory: Callable[[], Node], args: list[str] | None = None) -> int:
+    """``rclpy.init(args)`` → build the node → spin a MultiThreadedExecutor until Ctrl-C / shutdown."""
+    with rclpy.init(args=args):
+        try:
+            node = node_factory()
+        except (ValueError, ParameterException) as exc:  # a rejected parameter, with its reason
+            print(f'selfdepth: {type(exc).__name__}: {exc}', file=sys.stderr)
+            return 2
+        executor = MultiThreadedExecutor(num_threads=3)
+        executor.add_node(node)
+        try:
+            executor.spin()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            node.destroy_node()
+    return 0
+
+
+def with_default_remaps(args: list[str]) -> list[str]:
+    """Add ``image:=/camera/image_raw`` / ``camera_info:=/camera/camera_info`` unless ``args`` remap them."""
+    from .run import INPUT_DEFAULTS
+    given = {args[i + 1].split(':=')[0] for i, a in enumerate(args[:-1]) if a in ('-r', '--remap')}
+    extra = [x for src, dst in INPUT_DEFAULTS.items() if src not in given for x in ('-r', f'{src}:={dst}')]
+    return list(args) + (['--ros-args'] + extra if extra else [])  # several --ros-args sections are allowed
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console entry point ``perception_node`` (what ``ros2 run`` / the launch files start)."""
+    return spin(PerceptionNode, with_default_remaps(sys.argv if args is None else args))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
