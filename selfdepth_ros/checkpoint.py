@@ -1,0 +1,161 @@
+"""The checkpoint format shared by the trainer, the node and export (``selfdepth_ros/ckpt/1``).
+
+A checkpoint is a plain dict saved with ``torch.save`` that loads with ``torch.load(weights_only=True)``
+(tensors, numbers, strings, lists, dicts only — nothing that runs code when unpickled)::
+
+    {'format': 'selfdepth_ros/ckpt/1',
+     'model_config': dict,                 # ModelConfig.to_dict()
+     'depth_net': state_dict, 'motion_net': state_dict,
+     'camera': {'K': 3×3 list, 'width': int, 'height': int} or None,
+     'step': int,
+     'optimizer': state_dict or None, 'train_config': dict or None,
+     'rng': dict or None}                  # opaque to this module (training.checkpointing.capture_rng)
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .models import DepthNet, ModelConfig, MotionNet
+
+FORMAT = 'selfdepth_ros/ckpt/1'
+REQUIRED_KEYS = ('format', 'model_config', 'depth_net', 'motion_net', 'step')
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used: unsafe content, wrong format, or a mismatched architecture."""
+
+
+def _state_dict(obj: Any) -> dict | None:
+    """A state dict from a module (DDP unwrapped), an optimiser, or an existing state dict."""
+    if obj is None or isinstance(obj, dict):
+        return obj
+    if isinstance(obj, nn.Module):
+        return getattr(obj, 'module', obj).state_dict()  # DDP keeps the net in .module
+    if hasattr(obj, 'state_dict'):
+        return obj.state_dict()
+    raise TypeError(f'expected a module, an optimiser or a state dict, got {type(obj).__name__}')
+
+
+def camera_dict(K: Any, width: int, height: int) -> dict[str, Any]:
+    """The checkpoint's camera entry: ``K`` (3×3, pixels) for images of ``width``×``height``."""
+    k = np.asarray(K, dtype=np.float64)
+    if k.shape != (3, 3) or not np.all(np.isfinite(k)):
+        raise ValueError(f'camera K must be a finite 3×3 matrix, got shape {k.shape}')
+    return {'K': k.tolist(), 'width': int(width), 'height': int(height)}
+
+
+def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth_net: Any, motion_net: Any,
+                    camera: dict | None = None, step: int = 0, optimizer: Any = None,
+                    train_config: dict | None = None, rng: dict | None = None) -> Path:
+    """Write a checkpoint atomically (temporary file in the same folder, then ``os.replace``).
+
+    ``depth_net``/``motion_net``/``optimizer`` may be modules/optimisers or their state dicts; ``camera`` is
+    ``camera_dict(...)`` or None. Returns the path. A reader never sees a half-written file.
+    """
+    path = Path(path)
+    config = model_config.to_dict() if isinstance(model_config, ModelConfig) else ModelConfig.from_dict(
+        model_config).to_dict()
+    if camera is not None:
+        camera = camera_dict(camera['K'], camera['width'], camera['height'])
+    ckpt = {'format': FORMAT, 'model_config': config, 'depth_net': _state_dict(depth_net),
+            'motion_net': _state_dict(motion_net), 'camera': camera, 'step': int(step),
+            'optimizer': _state_dict(optimizer), 'train_config': train_config, 'rng': rng}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(ckpt, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: Any = 'cpu') -> dict[str, Any]:
+    """Load and validate a checkpoint with ``torch.load(weights_only=True)``.
+
+    Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` for content that is not plain
+    data (a pickled object is refused, never executed), a wrong ``format`` tag or missing keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
+        first = f'it references {found.group(1)}' if found else type(exc).__name__
+        raise CheckpointError(
+            f'{path} is not a safe selfdepth_ros checkpoint: it contains Python objects other than tensors and '
+            f'plain containers, and unpickling it could run code; refused (weights_only=True), {first}') from None
+    except (RuntimeError, EOFError) as exc:
+        raise CheckpointError(f'{path} is not a readable torch checkpoint (truncated or not torch.save '
+                              f'output): {exc}') from None
+    if not isinstance(ckpt, dict) or ckpt.get('format') != FORMAT:
+        found = ckpt.get('format') if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f'{path}: expected a checkpoint with format {FORMAT!r}, found {found!r}')
+    missing = [k for k in REQUIRED_KEYS if k not in ckpt]
+    if missing:
+        raise CheckpointError(f'{path}: checkpoint lacks required key(s) {missing}')
+    return ckpt
+
+
+def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """``module.load_state_dict(state)`` with a ``CheckpointError`` naming missing, unexpected and
+    shape-mismatched keys (``what`` names the net in the message)."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    mismatched = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in sorted(set(own) & set(state))
+                  if tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or mismatched:
+        def show(items: list[str]) -> str:
+            return ', '.join(items[:6]) + (f' … (+{len(items) - 6})' if len(items) > 6 else '') or 'none'
+        raise CheckpointError(f'{what} weights do not match the architecture: shape mismatches (checkpoint vs '
+                              f'model) [{show(mismatched)}]; missing [{show(missing)}]; '
+                              f'unexpected [{show(unexpected)}]')
+    module.load_state_dict(state, strict=True)
+
+
+def build_models(source: dict | ModelConfig, model_config: ModelConfig | dict | None = None,
+                 device: str | torch.device = 'cpu') -> tuple[DepthNet, MotionNet]:
+    """Build ``(depth_net, motion_net)`` from a loaded checkpoint dict or a ``ModelConfig``.
+
+    From a checkpoint the architecture is its ``model_config`` unless ``model_config`` is given, in which case
+    the checkpoint's weights must fit that architecture; any difference raises ``CheckpointError`` naming the
+    differing config fields and the mismatching keys/shapes. Nets are returned in eval mode on ``device``.
+    """
+    diff: dict[str, Any] = {}
+    if isinstance(source, ModelConfig):
+        config, ckpt = source, None
+    elif isinstance(source, dict) and 'format' in source:
+        ckpt = source
+        config = ModelConfig.from_dict(ckpt['model_config'])
+        if model_config is not None:
+            wanted = ModelConfig.from_dict(model_config)
+            diff = {k: f'{v!r} (checkpoint) vs {getattr(wanted, k)!r}' for k, v in config.to_dict().items()
+                    if getattr(wanted, k) != v}
+            config = wanted  # fields that do not change weights (e.g. min_depth) may differ
+    else:
+        raise TypeError(f'build_models expects a checkpoint dict or a ModelConfig, got {type(source).__name__}')
+    depth_net, motion_net = DepthNet(config), MotionNet(config)
+    if ckpt is not None:
+        try:
+            load_state_strict(depth_net, ckpt['depth_net'], 'depth_net')
+            load_state_strict(motion_net, ckpt['motion_net'], 'motion_net')
+        except CheckpointError as exc:
+            prefix = f'checkpoint model_config differs from the requested one in {diff}: ' if diff else ''
+            raise CheckpointError(prefix + str(exc)) from None
+    return depth_net.to(device).eval(), motion_net.to(device).eval()

@@ -1,0 +1,236 @@
+"""``Predictor``: checkpoint → preprocess → depth net (frame t) → motion net (t−1, t) → numpy outputs.
+
+No ROS inside: the perception node and offline evaluation share it, so both see the same numbers.
+It keeps the previous frame and its depth, and resets the pair (no ego-motion for that frame) on the first
+frame, a time gap, a stamp going backwards, an image-size or intrinsics change, ``reset()`` or ``load()``.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import build_models, load_checkpoint
+from .geometry import euler_to_matrix, scale_intrinsics
+from .models import ModelConfig, count_parameters
+
+NOMINAL_HFOV_DEG = 60.0  # K guessed when there is no CameraInfo, no checkpoint camera and no learned K
+
+
+@dataclass
+class Prediction:
+    """Outputs for one frame t (numpy, CPU).
+
+    depth: ``H×W`` float32 metres at the input resolution (bilinear upsampling of ``depth_net``).
+    depth_net: ``h×w`` float32 metres at the network resolution.
+    K / K_net: 3×3 float64 intrinsics (pixels) at the input / network resolution; ``K_source`` says where
+      they came from: 'given', 'checkpoint', 'learned' or 'nominal' (a 60° horizontal field of view guess).
+    ego: ``(R 3×3, t 3)`` float64, the rigid transform ``cam_t ← cam_{t−1}`` (metres in the depth scale),
+      or None on the first frame and after a reset.
+    motion / motion_net: ``H×W×3`` / ``h×w×3`` float32 object translation ``T_obj`` of the pair (t−1 → t):
+      indexed by pixels of frame t−1, in cam_t axes, metres per frame interval; None without a pair or
+      when the model has no motion field.
+    latency_ms: wall time of ``predict``. reset_reason: why the pair was reset on this frame, else None.
+    """
+
+    depth: np.ndarray
+    depth_net: np.ndarray
+    K: np.ndarray
+    K_net: np.ndarray
+    K_source: str
+    ego: tuple[np.ndarray, np.ndarray] | None
+    motion: np.ndarray | None
+    motion_net: np.ndarray | None
+    latency_ms: float
+    reset_reason: str | None
+    stamp_ns: int | None
+
+
+@dataclass
+class _Frame:
+    rgb: torch.Tensor      # 1×3×h×w in [0, 1] on the device
+    depth: torch.Tensor    # 1×1×h×w metres
+    size: tuple[int, int]  # input (H, W)
+    K_arg: np.ndarray | None
+    stamp_ns: int | None
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' → CUDA when available else CPU; 'cuda' without CUDA is a clear error."""
+    if device == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if device not in ('cpu', 'cuda') and not device.startswith('cuda:'):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}")
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise RuntimeError(f'device {device!r} requested but CUDA is not available (use device="auto" or "cpu")')
+    return torch.device(device)
+
+
+def _check_rgb(rgb: np.ndarray) -> None:
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        desc = f'shape {getattr(rgb, "shape", None)} dtype {getattr(rgb, "dtype", type(rgb).__name__)}'
+        raise ValueError(f'rgb must be an H×W×3 uint8 numpy array in RGB order, got {desc}')
+    if rgb.shape[0] < 2 or rgb.shape[1] < 2:
+        raise ValueError(f'rgb must be at least 2×2 pixels, got {rgb.shape[0]}×{rgb.shape[1]}')
+
+
+def _check_K(K: np.ndarray | None) -> np.ndarray | None:
+    if K is None:
+        return None
+    k = np.asarray(K, dtype=np.float64)
+    if k.shape != (3, 3) or not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise ValueError(f'K must be a finite 3×3 intrinsics matrix with fx, fy > 0, got {k.tolist()}')
+    return k
+
+
+def _resize_K(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """K for an image resized by (sx, sy): ``fx' = sx·fx``, ``cx' = (cx + 0.5)·sx − 0.5``."""
+    return scale_intrinsics(torch.from_numpy(K)[None], sx, sy)[0].numpy()
+
+
+class Predictor:
+    """Depth, ego-motion and object motion for a stream of frames (thread-safe; one stream per instance).
+
+    Args:
+        checkpoint: a ``selfdepth_ros/ckpt/1`` file, or None for an untrained network seeded with ``seed``
+          (so a node can start before any training).
+        device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
+        model_config: architecture when ``checkpoint`` is None (default ``ModelConfig()``); with a checkpoint
+          it must match the checkpoint's weights (clear error otherwise).
+        max_gap_s: a larger time gap between consecutive stamps resets the frame pair (seconds).
+    """
+
+    def __init__(self, checkpoint: str | Path | None = None, device: str = 'auto',
+                 model_config: ModelConfig | None = None, max_gap_s: float = 0.5, seed: int = 0) -> None:
+        if not max_gap_s > 0:
+            raise ValueError(f'max_gap_s must be > 0 seconds, got {max_gap_s!r}')
+        self.device = resolve_device(device)
+        self.max_gap_s = float(max_gap_s)
+        self._lock = threading.Lock()
+        self._prev: _Frame | None = None
+        self._pending_reset: str | None = None
+        self._model_config_override = model_config
+        if checkpoint is None:
+            with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+                torch.manual_seed(seed)
+                nets = build_models(model_config or ModelConfig(), device=self.device)
+            self._install(nets, None, None, 0)
+        else:
+            self.load(checkpoint)
+            self._pending_reset = None
+
+    # -- model management ------------------------------------------------------------------------------
+    def _install(self, nets, path: Path | None, camera: dict | None, step: int) -> None:
+        self.depth_net, self.motion_net = nets
+        self.config: ModelConfig = self.depth_net.config
+        self.checkpoint_path, self.camera, self.step = path, camera, step
+
+    def load(self, checkpoint: str | Path) -> None:
+        """Hot reload: build the nets from ``checkpoint`` and swap them in; the frame pair resets.
+
+        On any error (missing file, unsafe or mismatched checkpoint) the current nets stay in use.
+        """
+        path = Path(checkpoint)
+        ckpt = load_checkpoint(path)
+        nets = build_models(ckpt, self._model_config_override, device=self.device)
+        with self._lock:
+            self._install(nets, path, ckpt.get('camera'), int(ckpt['step']))
+            self._prev, self._pending_reset = None, f'checkpoint loaded: {path.name}'
+
+    def reset(self, reason: str = 'reset requested') -> None:
+        """Forget the previous frame: the next frame has no ego-motion and reports ``reason``."""
+        with self._lock:
+            self._prev, self._pending_reset = None, reason
+
+    def describe(self) -> dict:
+        """Model facts for diagnostics: checkpoint, step, device, input size, parameter counts."""
+        cfg = self.config
+        return {'checkpoint': str(self.checkpoint_path) if self.checkpoint_path else 'untrained',
+                'step': self.step, 'device': str(self.device), 'net_size': f'{cfg.height}x{cfg.width}',
+                'encoder': f'resnet{cfg.encoder_depth}/w{cfg.encoder_width}',
+                'depth_params': count_parameters(self.depth_net), 'motion_params': count_parameters(self.motion_net)}
+
+    # -- inference -------------------------------------------------------------------------------------
+    def _intrinsics(self, K_arg: np.ndarray | None, size: tuple[int, int]) -> tuple[np.ndarray, str]:
+        height, width = size
+        if K_arg is not None:
+            return K_arg, 'given'
+        if self.camera is not None:
+            cam_K = np.asarray(self.camera['K'], dtype=np.float64)
+            return _resize_K(cam_K, width / self.camera['width'], height / self.camera['height']), 'checkpoint'
+        f = 0.5 * width / math.tan(math.radians(NOMINAL_HFOV_DEG) / 2)
+        return np.array([[f, 0, (width - 1) / 2], [0, f, (height - 1) / 2], [0, 0, 1]]), 'nominal'
+
+    def _reset_reason(self, size: tuple[int, int], K_arg: np.ndarray | None, stamp_ns: int | None) -> str | None:
+        prev = self._prev
+        if prev is None:
+            return self._pending_reset or 'first frame'
+        if prev.size != size:
+            return f'image size changed {prev.size[0]}x{prev.size[1]} -> {size[0]}x{size[1]}'
+        if (prev.K_arg is None) != (K_arg is None) or (K_arg is not None and not np.allclose(prev.K_arg, K_arg)):
+            return 'intrinsics changed'
+        if stamp_ns is not None and prev.stamp_ns is not None:
+            gap = (stamp_ns - prev.stamp_ns) * 1e-9
+            if gap <= 0:
+                return f'stamp did not increase (dt {gap:.3f} s)'
+            if gap > self.max_gap_s:
+                return f'time gap {gap:.3f} s > max_gap_s {self.max_gap_s:g} s'
+        return None
+
+    def predict(self, rgb: np.ndarray, K: np.ndarray | None = None, stamp_ns: int | None = None) -> Prediction:
+        """Run the nets on one frame.
+
+        Args:
+            rgb: ``H×W×3`` uint8 RGB image (any size; resized with ``cv2.INTER_AREA`` to the net size).
+            K: 3×3 intrinsics of ``rgb`` in pixels, or None (checkpoint camera, learned or nominal K).
+            stamp_ns: capture time in nanoseconds, or None to skip the time-gap check.
+        """
+        start = time.perf_counter()
+        _check_rgb(rgb)
+        K_arg = _check_K(K)
+        size = (int(rgb.shape[0]), int(rgb.shape[1]))
+        with self._lock, torch.inference_mode():
+            cfg = self.config
+            sx, sy = cfg.width / size[1], cfg.height / size[0]
+            small = rgb if (sx, sy) == (1.0, 1.0) else cv2.resize(rgb, (cfg.width, cfg.height),
+                                                                  interpolation=cv2.INTER_AREA)
+            x = torch.from_numpy(np.ascontiguousarray(small)).to(self.device).permute(2, 0, 1)[None].float() / 255
+            depth = self.depth_net(x)[0]
+            reason = self._reset_reason(size, K_arg, stamp_ns)
+            K_in, source = self._intrinsics(K_arg, size)
+            K_net = _resize_K(K_in, sx, sy)
+            ego = motion_net_field = None
+            if reason is None:
+                out = self.motion_net(self._prev.rgb, self._prev.depth, x, depth)
+                R = euler_to_matrix(out.rotation.double())[0].cpu().numpy()
+                ego = (R, out.translation[0].double().cpu().numpy())
+                if cfg.use_motion_field:
+                    motion_net_field = out.residual
+                if out.intrinsics is not None and source == 'nominal':
+                    K_net, source = out.intrinsics[0].double().cpu().numpy(), 'learned'
+                    K_in = _resize_K(K_net, 1 / sx, 1 / sy)
+            self._prev = _Frame(x, depth, size, K_arg, stamp_ns)
+            self._pending_reset = None
+            motion = None if motion_net_field is None else _hwc(_resize(motion_net_field, size))
+            return Prediction(depth=_resize(depth, size)[0, 0].float().cpu().numpy(),
+                              depth_net=depth[0, 0].float().cpu().numpy(), K=K_in, K_net=K_net, K_source=source,
+                              ego=ego, motion=motion,
+                              motion_net=None if motion_net_field is None else _hwc(motion_net_field),
+                              latency_ms=(time.perf_counter() - start) * 1e3, reset_reason=reason, stamp_ns=stamp_ns)
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of a ``1×C×h×w`` map to ``size`` (pixel-centre aligned, as ``cv2.resize``)."""
+    return x if tuple(x.shape[-2:]) == size else F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+
+def _hwc(x: torch.Tensor) -> np.ndarray:
+    """``1×C×H×W`` tensor → ``H×W×C`` float32 numpy array."""
+    return x[0].permute(1, 2, 0).float().cpu().numpy()

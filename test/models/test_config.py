@@ -1,0 +1,41 @@
+"""ModelConfig: defaults (001), the small preset, validation messages, dict round trip."""
+import pytest
+
+from selfdepth_ros.models import ModelConfig
+
+
+def test_defaults_are_001():
+    cfg = ModelConfig()
+    assert (cfg.encoder_depth, cfg.encoder_width, cfg.height, cfg.width) == (18, 64, 128, 416)
+    assert cfg.norm == 'randln' and cfg.randln_noise_std == 0.5 and cfg.use_motion_field
+    assert (cfg.motion_scale_init, cfg.motion_scale_floor) == (0.01, 0.001)
+
+
+def test_small_preset_and_overrides():
+    cfg = ModelConfig.small(learn_intrinsics=True)
+    assert (cfg.height, cfg.width, cfg.encoder_width) == (64, 192, 16) and cfg.learn_intrinsics
+
+
+def test_dict_round_trip():
+    cfg = ModelConfig.small(norm='batch', encoder_depth=34)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('encoder_depth', 50, 'encoder_depth must be one of'),
+    ('norm', 'group', 'norm must be one of'),
+    ('height', 100, 'height must be a multiple of 32 pixels, at least 64'),
+    ('width', 32, 'width must be a multiple of 32 pixels, at least 64'),
+    ('encoder_width', 2, 'encoder_width must be an int >= 4'),
+    ('min_depth', 0.0, 'min_depth must be > 0'),
+    ('randln_noise_std', 0.8, 'randln_noise_std must be in'),
+    ('motion_scale_floor', 0.1, 'motion_scale_floor <= motion_scale_init'),
+])
+def test_invalid_fields_are_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**{field: value})
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(ValueError, match=r"unknown ModelConfig field\(s\) \['encoder_widht'\]"):
+        ModelConfig.from_dict({'encoder_widht': 32})
