@@ -1,6 +1,8 @@
 """Where :class:`~selfdepth_ros.eval.evaluate.FrameRecord` streams come from: a GT bag run through the
 Predictor, or a GT bag paired by stamp with a bag of the node's recorded outputs.
 
+Recorded outputs are paired by header stamp and walked in stamp order, whatever their receive order.
+
 Motion pairing: the Predictor's (and the node's) field at frame t is ``T_obj`` of the pair (t−1 → t) on the
 pixels of t−1, which is the ground truth stored with frame t−1 (docs/CONVENTIONS.md). It is scored only when
 t−1 is the previous *predicted* frame, so a dropped frame never pairs a two-interval motion with a
@@ -16,6 +18,7 @@ import numpy as np
 
 from selfdepth_ros.bag.index import FrameIndex, GroundTruthTopics
 from selfdepth_ros.bag.reader import BagReader
+from selfdepth_ros.bag.samples import header_stamp
 from selfdepth_ros.eval.evaluate import FrameRecord
 
 
@@ -71,35 +74,30 @@ class PredictionTopics:
     motion: str | None = '/selfdepth/motion'
 
 
-def _stamped(bag_path: Path, topic: str | None, with_log_time: bool = False) -> Iterator:
-    """Samples of ``topic`` in receive order from an own reader (so several topics can be walked in step)."""
-    if topic is None:
-        return
-    with BagReader(bag_path) as bag:
-        if topic not in bag.topics:
-            return
-        yield from bag.samples(topic, with_log_time=with_log_time)
+def _stamp_index(bag: BagReader, topic: str | None) -> dict[int, int]:
+    """``{header stamp: receive time}`` of every message of ``topic`` (one pass, no image decoded; the first
+    message wins on a repeated stamp). Empty when ``topic`` is None or absent."""
+    if topic is None or topic not in bag.topics:
+        return {}
+    out: dict[int, int] = {}
+    for raw in bag.messages(topic):
+        out.setdefault(header_stamp(raw.msg, raw.log_time_ns)[0], raw.log_time_ns)
+    return out
 
 
-class _Follower:
-    """Walk a stamped stream forward to a requested stamp (streams are in receive order, nearly stamp order)."""
+def _sample_at(bag: BagReader, topic: str, stamp_ns: int, log_ns: int):
+    """The sample of ``topic`` with this stamp, read by its receive time (rosbags reads that range only)."""
+    for sample in bag.samples(topic, start_ns=log_ns, stop_ns=log_ns + 1):
+        if sample.stamp_ns == stamp_ns:
+            return sample
+    return None
 
-    def __init__(self, stream: Iterator, tolerance_ns: int) -> None:
-        self._stream, self._tol, self._pending = stream, tolerance_ns, {}
 
-    def get(self, stamp_ns: int):
-        for key in [k for k in self._pending if k < stamp_ns - self._tol]:
-            del self._pending[key]  # older than anything still to be asked for
-        for key in self._pending:
-            if abs(key - stamp_ns) <= self._tol:
-                return self._pending.pop(key)
-        for sample in self._stream:
-            if abs(sample.stamp_ns - stamp_ns) <= self._tol:
-                return sample
-            if sample.stamp_ns > stamp_ns:
-                self._pending[sample.stamp_ns] = sample
-                return None
+def _nearest_key(index: dict[int, int], stamps: np.ndarray, stamp_ns: int, tolerance_ns: int) -> int | None:
+    if len(stamps) == 0:
         return None
+    k = int(stamps[_nearest(stamps, stamp_ns)])
+    return k if abs(k - stamp_ns) <= tolerance_ns else None
 
 
 def _nearest(stamps: np.ndarray, stamp_ns: int) -> int:
@@ -112,39 +110,47 @@ def _nearest(stamps: np.ndarray, stamp_ns: int) -> int:
 def recorded_records(index: FrameIndex, pred_bag: str | Path, topics: PredictionTopics = PredictionTopics(),
                      max_frames: int | None = None, tolerance_ns: int = 1_000_000,
                      stats: SourceStats | None = None) -> Iterator[FrameRecord]:
-    """Pair the node's recorded outputs with the GT frames by header stamp.
+    """Pair the node's recorded outputs with the GT frames by header stamp, in stamp order.
 
+    Receive order is not assumed to follow stamp order (``selfdepth replay --mode lockstep`` records each
+    output at its frame's bag time plus that frame's delay, so a slow frame lands after a faster later one).
     Latency is ``receive time in the recording − header stamp`` of the depth message: the end-to-end delay
     the graph added (queueing, inference, DDS), which is what a consumer of ``~/depth`` sees.
     """
     stats = stats if stats is not None else SourceStats()
-    pred_bag = Path(pred_bag)
     with BagReader(pred_bag) as bag:
         bag.require(topics.depth)
-    odom = _Follower(_stamped(pred_bag, topics.odom), tolerance_ns)
-    motion = _Follower(_stamped(pred_bag, topics.motion), tolerance_ns)
-    gt_stamps = index.stamps_ns
-    limit = len(index) if max_frames is None else min(len(index), max_frames)
-    last_i, prev_pred_i = -1, None
-    for log_ns, depth in _stamped(pred_bag, topics.depth, with_log_time=True):
-        i = _nearest(gt_stamps, depth.stamp_ns)
-        if abs(int(gt_stamps[i]) - depth.stamp_ns) > tolerance_ns or i <= last_i:
-            stats.extra['unmatched_predictions'] = stats.extra.get('unmatched_predictions', 0) + 1
-            continue
-        if i >= limit:
-            break
-        stats.without_prediction += i - last_i - 1
-        stats.gt_frames += i - last_i
-        stats.predicted += 1
-        last_i = i
-        odo, mot = odom.get(depth.stamp_ns), motion.get(depth.stamp_ns)
-        paired = mot is not None and prev_pred_i == i - 1
-        yield FrameRecord(stamp_ns=int(gt_stamps[i]), pred_depth=depth.image, **_gt_fields(index, i),
-                          pred_motion=mot.image if paired else None,
-                          gt_motion=index.gt('motion', i - 1) if paired else None,
-                          motion_mask=index.gt('moving_mask', i - 1) if paired else None,
-                          pred_pose=None if odo is None else odo.T,
-                          latency_ms=(log_ns - depth.stamp_ns) / 1e6, rgb=index.image(i))
-        prev_pred_i = i
+        depth_at = _stamp_index(bag, topics.depth)
+        odom_at, motion_at = _stamp_index(bag, topics.odom), _stamp_index(bag, topics.motion)
+        odom_stamps, motion_stamps = np.array(sorted(odom_at), np.int64), np.array(sorted(motion_at), np.int64)
+        gt_stamps = index.stamps_ns
+        limit = len(index) if max_frames is None else min(len(index), max_frames)
+        last_i, prev_pred_i = -1, None
+        for stamp in sorted(depth_at):
+            i = _nearest(gt_stamps, stamp)
+            if abs(int(gt_stamps[i]) - stamp) > tolerance_ns or i <= last_i:
+                stats.extra['unmatched_predictions'] = stats.extra.get('unmatched_predictions', 0) + 1
+                continue
+            if i >= limit:
+                break
+            depth = _sample_at(bag, topics.depth, stamp, depth_at[stamp])
+            if depth is None:
+                continue
+            stats.without_prediction += i - last_i - 1
+            stats.gt_frames += i - last_i
+            stats.predicted += 1
+            last_i = i
+            k_odo = _nearest_key(odom_at, odom_stamps, stamp, tolerance_ns)
+            k_mot = _nearest_key(motion_at, motion_stamps, stamp, tolerance_ns)
+            odo = None if k_odo is None else _sample_at(bag, topics.odom, k_odo, odom_at[k_odo])
+            mot = None if k_mot is None else _sample_at(bag, topics.motion, k_mot, motion_at[k_mot])
+            paired = mot is not None and prev_pred_i == i - 1
+            yield FrameRecord(stamp_ns=int(gt_stamps[i]), pred_depth=depth.image, **_gt_fields(index, i),
+                              pred_motion=mot.image if paired else None,
+                              gt_motion=index.gt('motion', i - 1) if paired else None,
+                              motion_mask=index.gt('moving_mask', i - 1) if paired else None,
+                              pred_pose=None if odo is None else odo.T,
+                              latency_ms=(depth_at[stamp] - stamp) / 1e6, rgb=index.image(i))
+            prev_pred_i = i
     stats.without_prediction += max(0, limit - last_i - 1)
     stats.gt_frames += max(0, limit - last_i - 1)
