@@ -92,7 +92,7 @@ def _check_K(K: np.ndarray | None) -> np.ndarray | None:
 
 def _resize_K(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
     """K for an image resized by (sx, sy): ``fx' = sx·fx``, ``cx' = (cx + 0.5)·sx − 0.5``."""
-    return scale_intrinsics(torch.from_numpy(K)[None], sx, sy)[0].numpy()
+    return scale_intrinsics(torch.from_numpy(np.array(K, copy=True))[None], sx, sy)[0].numpy()  # copy: K may be read-only
 
 
 class Predictor:
