@@ -17,8 +17,9 @@ def plane(o_axis: float, d_axis: np.ndarray, level: float) -> np.ndarray:
     """t where the ray crosses the axis-aligned plane ``X_axis = level``; ``o_axis`` is the origin's
     coordinate along that axis and ``d_axis`` the directions' component."""
     with np.errstate(divide='ignore', invalid='ignore'):
-        t = (np.float32(level - o_axis)) / d_axis
-    return np.where(t > NEAR, t, np.inf).astype(np.float32)
+        t = np.float32(level - o_axis) / d_axis.astype(np.float32, copy=False)
+        t[~(t > NEAR)] = np.inf  # behind, too near, parallel (inf or NaN)
+    return t
 
 
 def box(o: np.ndarray, d: tuple[np.ndarray, np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -53,22 +54,23 @@ def vertical_cylinder(o: np.ndarray, d: tuple[np.ndarray, np.ndarray, np.ndarray
     return np.where(hit, t, np.inf).astype(np.float32)
 
 
-def screen_rect(points_world: np.ndarray, T_cam_world: np.ndarray, K: np.ndarray, grid_u: np.ndarray,
-                grid_v: np.ndarray) -> tuple[slice, slice] | None:
-    """Row/column slices of the sample grid that can see the convex hull of ``points_world`` (n×3), or None
-    when it is entirely behind the camera or outside the image. ``grid_u``/``grid_v`` are the increasing
-    sample coordinates (pixels) of the grid's columns/rows."""
+def screen_boxes(points_world: np.ndarray, T_cam_world: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Pixel bounding boxes ``[u_min, u_max, v_min, v_max]`` (n×4) of the projections of the convex hulls of
+    n point sets ``points_world`` (n×m×3): a NaN row where a hull is entirely behind the camera, an unbounded
+    (±inf) row where it straddles the camera plane (its projection is unbounded: every ray must be tested)."""
     pc = points_world @ T_cam_world[:3, :3].T + T_cam_world[:3, 3]
-    z = pc[:, 2]
-    if np.all(z <= NEAR):
-        return None
-    if np.any(z <= NEAR):  # straddles the camera plane: its projection is unbounded, test every ray
-        return slice(0, len(grid_v)), slice(0, len(grid_u))
-    uv = (pc[:, :2] / z[:, None]) * np.diag(K)[:2] + K[:2, 2]
-    c0, c1 = np.searchsorted(grid_u, [uv[:, 0].min(), uv[:, 0].max()], side='left')
-    r0, r1 = np.searchsorted(grid_v, [uv[:, 1].min(), uv[:, 1].max()], side='left')
-    c0, r0 = max(c0 - 1, 0), max(r0 - 1, 0)
-    c1, r1 = min(c1 + 1, len(grid_u)), min(r1 + 1, len(grid_v))
-    if c0 >= c1 or r0 >= r1:
-        return None
-    return slice(r0, r1), slice(c0, c1)
+    z = pc[..., 2]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        uv = (pc[..., :2] / z[..., None]) * np.diag(K)[:2] + K[:2, 2]
+    boxes = np.stack([uv[..., 0].min(1), uv[..., 0].max(1), uv[..., 1].min(1), uv[..., 1].max(1)], axis=1)
+    boxes[np.any(z <= NEAR, axis=1)] = (-np.inf, np.inf, -np.inf, np.inf)
+    boxes[np.all(z <= NEAR, axis=1)] = np.nan
+    return boxes
+
+
+def rays_in_box(box: np.ndarray, u: np.ndarray, v: np.ndarray, margin: float = 1.0) -> np.ndarray:
+    """Indices of the samples at pixel coordinates (u, v) (flat arrays, ``v`` non-decreasing) inside ``box``
+    ``[u_min, u_max, v_min, v_max]`` grown by ``margin`` pixels (a conservative cull: rounding never loses a hit)."""
+    lo, hi = np.searchsorted(v, [box[2] - margin, box[3] + margin], side='left')
+    uu = u[lo:hi]
+    return lo + np.flatnonzero((uu >= box[0] - margin) & (uu <= box[1] + margin))

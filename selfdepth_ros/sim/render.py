@@ -1,10 +1,12 @@
 """Render one frame of a :class:`~selfdepth_ros.sim.scene.Scene`: colour plus exact ground truth.
 
-One ray per sample, nearest hit among the road plane, the facade planes, the pole cylinders and the vehicle
-boxes (the last two only inside their projected screen rectangle). With ``supersample`` the samples lie on
-a half-pixel grid ``u = -1, -0.5, 0, …, W`` (likewise v) and colour is a 5×5 binomial filter of it, so every
-pixel centre is itself a sample: the ground truth (depth, labels, motion) is exact at pixel centres while
-colour is anti-aliased. Conventions: docs/CONVENTIONS.md (z-depth, T_obj of (t → t+1) in frame-(t+1) axes).
+One ray per pixel centre (the primary samples), nearest hit among the road plane, the facade planes, the pole
+cylinders and the vehicle boxes (the last two only for rays inside their projected screen box). The ground
+truth (depth, labels, motion) comes from the primary rays, so it is exact at pixel centres. With
+``supersample`` colour is anti-aliased by :mod:`selfdepth_ros.sim.antialias` (a 5×5 binomial filter over
+half-pixel samples, cast only where the primary image changes). Per-frame work is vectorised over rays; the
+culling boxes of all poles/vehicles are projected at once. Conventions: docs/CONVENTIONS.md (z-depth, T_obj of
+(t → t+1) in frame-(t+1) axes).
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from selfdepth_ros.sim import raycast, textures
+from selfdepth_ros.sim.antialias import antialias
 from selfdepth_ros.sim.config import SimConfig
 from selfdepth_ros.sim.scene import BUILDING, POLE, ROAD, SIDEWALK, SKY, VEHICLE, Scene
 
 # Hit kinds stored per sample (semantic labels are derived from them at pixel centres).
 _SKY, _GROUND, _WALL, _POLE, _VEHICLE = 0, 1, 2, 3, 4
 _CULL_BEHIND, _CULL_AHEAD = 10.0, 200.0  # x-range (metres from the camera) where poles/vehicles are tested
+_CULL_MID, _CULL_HALF = (_CULL_AHEAD - _CULL_BEHIND) / 2, (_CULL_AHEAD + _CULL_BEHIND) / 2
 
 
 @dataclass
@@ -39,22 +43,58 @@ class RenderedFrame:
     """4×4 float64 T_odom_cam at t."""
 
 
+@dataclass
+class _View:
+    """The camera and the vehicles at the time of one frame (world frame)."""
+
+    o: np.ndarray
+    """(3,) float64 camera centre."""
+    R: np.ndarray
+    """3×3 float32 camera-to-world rotation."""
+    T_cam_world: np.ndarray
+    """4×4 float64 world-to-camera transform."""
+    vehicle_poses: list[np.ndarray]
+    """4×4 float64 ``T_world_object`` of every scene vehicle."""
+    poles: list[tuple[int, np.ndarray]]
+    """(index, pixel box ``[u_min, u_max, v_min, v_max]``) of the poles that can be in view."""
+    vehicles: list[tuple[int, np.ndarray]]
+    """(index, pixel box) of the vehicles that can be in view."""
+
+
 class Renderer:
     """Renders frames of one scene with one camera; build once per drive."""
 
     def __init__(self, cfg: SimConfig, scene: Scene) -> None:
         self.cfg, self.scene, self.K = cfg, scene, cfg.K
-        if cfg.supersample:  # half-pixel grid -1, -0.5, 0, ..., W: 2W+3 samples, pixel centres at even indices >= 2
-            self.grid_u = -1.0 + 0.5 * np.arange(2 * cfg.width + 3)
-            self.grid_v = -1.0 + 0.5 * np.arange(2 * cfg.height + 3)
-        else:
-            self.grid_u, self.grid_v = np.arange(cfg.width, dtype=np.float64), np.arange(cfg.height, dtype=np.float64)
-        fx, fy, cx, cy = self.K[0, 0], self.K[1, 1], self.K[0, 2], self.K[1, 2]
+        # Primary samples: one ray per pixel centre; with supersample a ring of one pixel around the image too
+        # (support of the anti-aliasing filter at the border).
+        self.pad = 1 if cfg.supersample else 0
+        self.grid_u = np.arange(-self.pad, cfg.width + self.pad, dtype=np.float64)
+        self.grid_v = np.arange(-self.pad, cfg.height + self.pad, dtype=np.float64)
         uu, vv = np.meshgrid(self.grid_u, self.grid_v)
-        self.dcam = (((uu - cx) / fx).astype(np.float32), ((vv - cy) / fy).astype(np.float32))
-        self.ray_norm = np.sqrt(1 + self.dcam[0] ** 2 + self.dcam[1] ** 2).astype(np.float32)
-        # Pixel centres inside the sample grid.
-        self.centre = (slice(2, -1, 2), slice(2, -1, 2)) if cfg.supersample else (slice(None), slice(None))
+        self.primary = (uu.ravel(), vv.ravel()) + self._camera_rays(uu.ravel(), vv.ravel())
+        # Corners of the bounding boxes of the poles (world) and vehicles (object frame), n×8×3, for culling.
+        signs = np.array([[a, b, c] for a in (-1, 1) for b in (-1, 1) for c in (0, 1)], np.float64)
+        p = scene.poles.reshape(-1, 4)  # x, y, radius, height
+        self.pole_corners = np.concatenate([p[:, None, :2] + signs[None, :, :2] * p[:, None, 2:3],
+                                            signs[None, :, 2:] * p[:, None, 3:4]], axis=2)
+        self.vehicle_corners = np.array([signs * (v.size[0] / 2, v.size[1] / 2, v.size[2])
+                                         for v in scene.vehicles]).reshape(-1, 8, 3)
+        # Facade attributes of every building of every wall, indexed by a global building id (the hit's `which`).
+        self.building_offset = np.cumsum([0] + [len(w.x0) for w in scene.walls])
+        self.facades = (np.concatenate([w.colour for w in scene.walls]).astype(np.float32),
+                        np.concatenate([w.window for w in scene.walls]).astype(np.float32),
+                        np.concatenate([w.brick for w in scene.walls]))
+        self.vehicle_colour = np.array([v.colour for v in scene.vehicles], np.float32).reshape(-1, 3)
+        self.vehicle_height = np.array([v.size[2] for v in scene.vehicles], np.float32)
+        self.extra_rays = 0
+        """Half-pixel rays cast by the anti-aliasing of the last rendered frame (diagnostics)."""
+
+    def _camera_rays(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Camera-frame directions (x, y; z = 1) and their lengths for pixel coordinates u, v, float32."""
+        fx, fy, cx, cy = self.K[0, 0], self.K[1, 1], self.K[0, 2], self.K[1, 2]
+        dx, dy = ((u - cx) / fx).astype(np.float32), ((v - cy) / fy).astype(np.float32)
+        return dx, dy, np.sqrt(1 + dx ** 2 + dy ** 2).astype(np.float32)
 
     def time(self, index: int) -> float:
         """Time of frame ``index`` in seconds from the start of the drive."""
@@ -62,73 +102,90 @@ class Renderer:
 
     def render(self, index: int) -> RenderedFrame:
         """Render frame ``index`` (any integer; frame index+1 need not be rendered for the motion field)."""
+        cfg = self.cfg
         t0, t1 = self.time(index), self.time(index + 1)
         pose = self.scene.ego.camera_pose(t0)
-        pose_next = self.scene.ego.camera_pose(t1)
-        o = pose[:3, 3].copy()
-        R = pose[:3, :3].astype(np.float32)
-        dx, dy = self.dcam
+        view = self._view(pose, t0)
+        u, v, dx, dy, norm = self.primary
+        d, t_best, kind, which = self._trace(view, u, v, dx, dy)
+        rgb = self._shade(view, d, t_best, kind, which, norm)
+        shape = (len(self.grid_v), len(self.grid_u))
+        if cfg.supersample:
+            def shade_at(su: np.ndarray, sv: np.ndarray) -> np.ndarray:
+                sdx, sdy, snorm = self._camera_rays(su, sv)
+                return self._shade(view, *self._trace(view, su, sv, sdx, sdy), snorm)
+
+            surface = (kind.astype(np.int64) << 32) | which
+            thin = [box for _, box in view.poles if box[1] - box[0] < 4.0]  # poles under 4 px wide
+            rgb, self.extra_rays = antialias(rgb.reshape(shape + (3,)), surface.reshape(shape), shade_at,
+                                             cfg.supersample_threshold, thin)
+        else:
+            rgb = rgb.reshape(shape + (3,))
+        c = (slice(self.pad, self.pad + cfg.height), slice(self.pad, self.pad + cfg.width))
+        t_best, kind, which = (x.reshape(shape)[c] for x in (t_best, kind, which))
+        return self._ground_truth(view, tuple(x.reshape(shape)[c] for x in d), t_best, kind, which, rgb, pose,
+                                  self.scene.ego.camera_pose(t1), t1)
+
+    def _view(self, pose: np.ndarray, t: float) -> _View:
+        """Camera, vehicle poses and the screen boxes of the poles and vehicles in view at time t."""
+        o, T_cam_world = pose[:3, 3].copy(), np.linalg.inv(pose)
+        vehicle_poses = [v.pose(t) for v in self.scene.vehicles]
+        near = np.flatnonzero(np.abs(self.scene.poles.reshape(-1, 4)[:, 0] - o[0] - _CULL_MID) < _CULL_HALF)
+        pole_boxes = raycast.screen_boxes(self.pole_corners[near], T_cam_world, self.K)
+        M = np.array(vehicle_poses).reshape(-1, 4, 4)
+        near_v = np.flatnonzero(np.abs(M[:, 0, 3] - o[0] - _CULL_MID) < _CULL_HALF)
+        corners = np.einsum('nij,nkj->nki', M[near_v, :3, :3], self.vehicle_corners[near_v]) + M[near_v, None, :3, 3]
+        vehicle_boxes = raycast.screen_boxes(corners, T_cam_world, self.K)
+        return _View(o=o, R=pose[:3, :3].astype(np.float32), T_cam_world=T_cam_world, vehicle_poses=vehicle_poses,
+                     poles=[(int(i), b) for i, b in zip(near, pole_boxes) if not np.isnan(b[0])],
+                     vehicles=[(int(i), b) for i, b in zip(near_v, vehicle_boxes) if not np.isnan(b[0])])
+
+    def _trace(self, view: _View, u, v, dx, dy):
+        """Nearest hit of the rays through pixels (u, v) (flat, row-major so ``v`` is non-decreasing) with
+        camera directions (dx, dy, 1). Returns the world directions d (3 flat arrays, camera z = 1), the hit
+        t (= z-depth, inf on sky), its kind and object index."""
+        o, R, scene = view.o, view.R, self.scene
         d = tuple(R[k, 0] * dx + R[k, 1] * dy + R[k, 2] for k in range(3))  # world directions, camera z = 1
-        t_best = np.full(dx.shape, np.inf, np.float32)
-        kind = np.zeros(dx.shape, np.int8)
-        which = np.zeros(dx.shape, np.int16)
-
-        def take(tt: np.ndarray, k: int, i: int, where: tuple = (slice(None), slice(None))) -> None:
-            closer = tt < t_best[where]
-            t_best[where][closer] = tt[closer]
-            kind[where][closer] = k
-            which[where][closer] = i
-
-        take(raycast.plane(o[2], d[2], 0.0), _GROUND, 0)
-        for i, wall in enumerate(self.scene.walls):
+        t_best = raycast.plane(o[2], d[2], 0.0)
+        kind = np.where(t_best < np.inf, _GROUND, _SKY).astype(np.int8)
+        which = np.zeros(dx.shape, np.int32)  # wall hits: global building id; poles, vehicles: their index
+        for i, wall in enumerate(scene.walls):
             tt = raycast.plane(o[1], d[1], wall.side * wall.offset)
             near = np.flatnonzero(tt < t_best)  # only rays that could still hit this wall first
-            tn = tt.ravel()[near]
-            x = np.float32(o[0]) + tn * d[0].ravel()[near]
-            z = np.float32(o[2]) + tn * d[2].ravel()[near]
+            tn = tt[near]
+            x = np.float32(o[0]) + tn * d[0][near]
+            z = np.float32(o[2]) + tn * d[2][near]
             b, on = wall.building_at(x)
             on &= z < wall.height[b]
             hit = near[on]
-            t_best.ravel()[hit], kind.ravel()[hit], which.ravel()[hit] = tn[on], _WALL, i
-        T_cam_world = np.linalg.inv(pose)
-        for i, (px, py, radius, height) in enumerate(self.scene.poles):
-            if not -_CULL_BEHIND < px - o[0] < _CULL_AHEAD:
-                continue
-            corners = np.array([[px + a, py + b, c] for a in (-radius, radius) for b in (-radius, radius)
-                                for c in (0.0, height)])
-            rect = raycast.screen_rect(corners, T_cam_world, self.K, self.grid_u, self.grid_v)
-            if rect is not None:
-                take(raycast.vertical_cylinder(o, tuple(c[rect] for c in d), (px, py), radius, height),
-                     _POLE, i, rect)
-        vehicle_poses = [v.pose(t0) for v in self.scene.vehicles]
-        for i, (vehicle, M) in enumerate(zip(self.scene.vehicles, vehicle_poses)):
-            if not -_CULL_BEHIND < M[0, 3] - o[0] < _CULL_AHEAD:
-                continue
-            lo, hi = _box_bounds(vehicle.size)
-            corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1]) for c in (0.0, hi[2])])
-            rect = raycast.screen_rect(corners @ M[:3, :3].T + M[:3, 3], T_cam_world, self.K,
-                                       self.grid_u, self.grid_v)
-            if rect is None:
-                continue
-            Rm = M[:3, :3].astype(np.float32)
-            o_obj = M[:3, :3].T @ (o - M[:3, 3])
-            d_obj = tuple(sum(Rm[j, k] * d[j][rect] for j in range(3)) for k in range(3))  # Rmᵀ d
-            take(raycast.box(o_obj, d_obj, lo, hi), _VEHICLE, i, rect)
+            t_best[hit], kind[hit], which[hit] = tn[on], _WALL, self.building_offset[i] + b[on]
 
-        rgb = self._shade(o, d, t_best, kind, which, vehicle_poses)
-        if self.cfg.supersample:
-            rgb = _binomial_downsample(_binomial_downsample(rgb, 0), 1)
-        c = self.centre
-        return self._ground_truth(o, tuple(x[c] for x in d), t_best[c], kind[c], which[c], rgb, pose, pose_next,
-                                  vehicle_poses, t1)
+        def take(tt: np.ndarray, sub: np.ndarray, k: int, i: int) -> None:
+            closer = tt < t_best[sub]
+            s = sub[closer]
+            t_best[s], kind[s], which[s] = tt[closer], k, i
 
-    def _shade(self, o, d, t_best, kind, which, vehicle_poses) -> np.ndarray:
-        """Colour of every sample, H_s×W_s×3 float32 (flat index gathers: cheaper than boolean masks)."""
-        scene, noise, fx = self.scene, self.scene.noise, float(self.K[0, 0])
-        shape = t_best.shape
+        for i, box in view.poles:
+            sub = raycast.rays_in_box(box, u, v)
+            if sub.size:
+                px, py, radius, height = scene.poles[i]
+                take(raycast.vertical_cylinder(o, tuple(c[sub] for c in d), (px, py), radius, height), sub, _POLE, i)
+        for i, box in view.vehicles:
+            sub = raycast.rays_in_box(box, u, v)
+            if sub.size:
+                M = view.vehicle_poses[i]
+                lo, hi = _box_bounds(scene.vehicles[i].size)
+                Rm = M[:3, :3].astype(np.float32)
+                o_obj = M[:3, :3].T @ (o - M[:3, 3])
+                d_obj = tuple(sum(Rm[j, k] * d[j][sub] for j in range(3)) for k in range(3))  # Rmᵀ d
+                take(raycast.box(o_obj, d_obj, lo, hi), sub, _VEHICLE, i)
+        return d, t_best, kind, which
+
+    def _shade(self, view: _View, d, t_best, kind, which, norm) -> np.ndarray:
+        """Colour of N rays (flat arrays from :meth:`_trace`; ``norm`` the lengths of the camera directions),
+        N×3 float32 (flat index gathers: cheaper than boolean masks)."""
+        scene, noise, fx, o = self.scene, self.scene.noise, float(self.K[0, 0]), view.o
         rgb = np.empty((t_best.size, 3), np.float32)
-        d = [x.ravel() for x in d]
-        norm, t_best, kind, which = self.ray_norm.ravel(), t_best.ravel(), kind.ravel(), which.ravel()
 
         def hits(k: int):
             idx = np.flatnonzero(kind == k)
@@ -149,13 +206,7 @@ class Renderer:
         rgb[idx] = textures.ground(noise, X[0], X[1], *plane_footprints(idx, fp, 2, (0, 1)))
         idx, X, fp = hits(_WALL)
         if idx.size:
-            colour, window, brick = (np.empty((idx.size, 3), np.float32), np.empty((idx.size, 4)),
-                                     np.empty(idx.size, bool))
-            wall_id = which[idx]
-            for i, wall in enumerate(scene.walls):
-                sel = np.flatnonzero(wall_id == i)
-                b, _ = wall.building_at(X[0][sel])
-                colour[sel], window[sel], brick[sel] = wall.colour[b], wall.window[b], wall.brick[b]
+            colour, window, brick = (np.take(table, which[idx], axis=0) for table in self.facades)
             rgb[idx] = textures.facade(noise, X[0], X[2], *plane_footprints(idx, fp, 1, (0, 2)), colour, window, brick)
         idx, X, fp = hits(_POLE)
         if idx.size:
@@ -167,17 +218,16 @@ class Renderer:
             ids = which[idx]
             obj = np.empty((idx.size, 3), np.float32)
             Xw = np.stack(X, axis=1)
-            for i in np.unique(ids):
+            for i, _ in view.vehicles:
                 sel = np.flatnonzero(ids == i)
-                M = vehicle_poses[i]
+                M = view.vehicle_poses[i]
                 obj[sel] = (Xw[sel] - M[:3, 3]) @ M[:3, :3]  # object coordinates: Mᵀ (X - c)
-            colour = np.stack([v.colour for v in scene.vehicles])[ids]
-            height = np.array([v.size[2] for v in scene.vehicles], np.float32)[ids]
-            rgb[idx] = textures.vehicle(noise, obj[:, 0], obj[:, 1], obj[:, 2], fp, colour, height)
-        return rgb.reshape(shape + (3,))
+            rgb[idx] = textures.vehicle(noise, obj[:, 0], obj[:, 1], obj[:, 2], fp, self.vehicle_colour[ids],
+                                        self.vehicle_height[ids])
+        return rgb
 
-    def _ground_truth(self, o, d, t, kind, which, rgb, pose, pose_next, vehicle_poses, t1) -> RenderedFrame:
-        cfg, scene = self.cfg, self.scene
+    def _ground_truth(self, view: _View, d, t, kind, which, rgb, pose, pose_next, t1) -> RenderedFrame:
+        cfg, scene, o, vehicle_poses = self.cfg, self.scene, view.o, view.vehicle_poses
         depth = np.where(kind == _SKY, np.float32(cfg.sky_depth), t).astype(np.float32)
         semantic = np.full(t.shape, SKY, np.uint8)
         ground = kind == _GROUND
@@ -185,15 +235,16 @@ class Renderer:
         semantic[ground] = np.where(np.abs(y[ground]) <= textures.ROAD_HALF_WIDTH, ROAD, SIDEWALK)
         semantic[kind == _WALL] = BUILDING
         semantic[kind == _POLE] = POLE
-        semantic[kind == _VEHICLE] = VEHICLE
+        on_vehicle = kind == _VEHICLE
+        semantic[on_vehicle] = VEHICLE
         moving = np.zeros(t.shape, np.uint8)
         motion = np.zeros(t.shape + (3,), np.float32)
         R_next_world = pose_next[:3, :3].T
-        for i, vehicle in enumerate(scene.vehicles):
-            sel = (kind == _VEHICLE) & (which == i)
+        for i, _ in view.vehicles:  # only vehicles in view can own pixels
+            sel = on_vehicle & (which == i)
             if not sel.any():
                 continue
-            A = vehicle.pose(t1) @ np.linalg.inv(vehicle_poses[i])  # world motion of the body, t -> t+1
+            A = scene.vehicles[i].pose(t1) @ np.linalg.inv(vehicle_poses[i])  # world motion of the body, t -> t+1
             if np.allclose(A, np.eye(4), rtol=0.0, atol=1e-9):
                 continue
             tt = t[sel].astype(np.float64)
@@ -207,15 +258,3 @@ class Renderer:
 def _box_bounds(size: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     length, width, height = size
     return np.array([-length / 2, -width / 2, 0.0]), np.array([length / 2, width / 2, height])
-
-
-def _binomial_downsample(samples: np.ndarray, axis: int) -> np.ndarray:
-    """Filter half-pixel samples with the binomial kernel [1 4 6 4 1]/16 (≈ Gaussian, σ = 0.5 px: a mild
-    optical blur that keeps bilinear resampling of the image accurate) and keep the pixel centres."""
-    n = (samples.shape[axis] - 3) // 2
-    out = 0.0
-    for a, w in enumerate((1.0, 4.0, 6.0, 4.0, 1.0)):
-        index = [slice(None)] * samples.ndim
-        index[axis] = slice(a, a + 2 * n - 1, 2)
-        out = out + np.float32(w / 16.0) * samples[tuple(index)]
-    return out

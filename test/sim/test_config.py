@@ -24,6 +24,7 @@ def test_default_camera_is_kitti_like():
     ('fx', -3.0, 'fx must be None or a finite number > 0'),
     ('sky_depth', 50.0, 'sky_depth must be >= 100'),
     ('noise_std', -1.0, 'noise_std must be a finite number >= 0'),
+    ('supersample_threshold', -0.1, 'supersample_threshold must be a finite number >= 0'),
 ])
 def test_bad_values_name_the_field(field, value, words):
     with pytest.raises(ValueError, match=re.escape(words)):
