@@ -2,10 +2,14 @@
 
 Numpy in, rclpy messages out (and back for CameraInfo and stamps). Arrays follow docs/CONVENTIONS.md:
 ``H×W`` float32 depth (metres), ``H×W×3`` float32 motion, 4×4 float64 poses ``T_parent_child``.
-Message ``data`` fields are always set from bytes/arrays, never Python lists (a 1 MB list costs ~70 ms).
+Message ``data`` fields are set from one ``array('B')`` filled straight from the numpy buffer (one copy,
+~0.15 ms for a 3.6 MB 32FC3 at 480×640); never from a Python list (~70 ms per MB) nor a numpy array (rclpy
+then converts element by element, ~0.7 s for 3.6 MB).
 """
 from __future__ import annotations
 
+import array
+import sys
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -16,9 +20,9 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 from std_msgs.msg import Header
 
-from ..image_codec import numpy_to_image
+from ..image_codec import ENCODINGS, numpy_to_image
 
-__all__ = ['ns_to_time', 'time_to_ns', 'header', 'image_msg', 'camera_info_msg', 'camera_info_K',
+__all__ = ['ns_to_time', 'time_to_ns', 'header', 'byte_array', 'image_msg', 'camera_info_msg', 'camera_info_K',
            'rotation_to_quaternion', 'quaternion_to_rotation', 'odometry_msg', 'transform_msg',
            'tf_message', 'pointcloud2_msg', 'diagnostic_array', 'DIAG_LEVELS']
 
@@ -41,9 +45,30 @@ def header(stamp_ns: int, frame_id: str) -> Header:
     return Header(stamp=ns_to_time(stamp_ns), frame_id=frame_id)
 
 
+def byte_array(arr: np.ndarray) -> array.array:
+    """The bytes of ``arr`` (C order) as the ``array('B')`` rclpy keeps for ``uint8[]`` fields, in one copy."""
+    out = array.array('B')
+    out.frombytes(memoryview(np.ascontiguousarray(arr)).cast('B'))
+    return out
+
+
 def image_msg(arr: np.ndarray, encoding: str, stamp_ns: int, frame_id: str) -> Image:
-    """numpy ``H×W`` / ``H×W×C`` → ``sensor_msgs/Image`` (via :mod:`selfdepth_ros.image_codec`)."""
-    return numpy_to_image(arr, encoding, msg_cls=Image, stamp_ns=stamp_ns, frame_id=frame_id)
+    """numpy ``H×W`` / ``H×W×C`` → ``sensor_msgs/Image`` (packed rows, host byte order).
+
+    Arrays already in the encoding's dtype and shape (the node's outputs) are copied once into the message;
+    anything else (casts, shape or dtype errors with their messages) goes through
+    :func:`selfdepth_ros.image_codec.numpy_to_image`, which copies twice.
+    """
+    enc, a = ENCODINGS.get(encoding), np.asarray(arr)
+    if enc is None or a.dtype != enc.dtype or a.ndim != (2 if enc.channels == 1 else 3) \
+            or (a.ndim == 3 and a.shape[2] != enc.channels) or not a.dtype.isnative:
+        return numpy_to_image(arr, encoding, msg_cls=Image, stamp_ns=stamp_ns, frame_id=frame_id)
+    h, w = a.shape[:2]
+    msg = Image(header=header(stamp_ns, frame_id), height=h, width=w, encoding=encoding,
+                is_bigendian=int(sys.byteorder == 'big' and a.dtype.itemsize > 1),
+                step=w * enc.channels * a.dtype.itemsize)
+    msg.data = byte_array(a)
+    return msg
 
 
 def camera_info_msg(K: np.ndarray, width: int, height: int, stamp_ns: int, frame_id: str) -> CameraInfo:
@@ -150,7 +175,7 @@ def pointcloud2_msg(points: np.ndarray, stamp_ns: int, frame_id: str) -> PointCl
     fields = [PointField(name=n, offset=4 * i, datatype=PointField.FLOAT32, count=1) for i, n in enumerate('xyz')]
     return PointCloud2(header=header(stamp_ns, frame_id), height=1, width=int(pts.shape[0]), fields=fields,
                        is_bigendian=False, point_step=12, row_step=12 * int(pts.shape[0]),
-                       data=pts.reshape(-1).view(np.uint8), is_dense=True)
+                       data=byte_array(pts), is_dense=True)
 
 
 def diagnostic_array(stamp_ns: int, statuses: list[tuple[str, str, str, Mapping[str, object]]],

@@ -68,3 +68,31 @@ class OdometryIntegrator:
         twist = np.diag(np.r_[np.full(3, (self.translation_noise * np.linalg.norm(self.linear) + 1e-3) ** 2),
                               np.full(3, (self.rotation_noise * np.linalg.norm(self.angular) + 1e-3) ** 2)])
         return pose, twist
+
+
+def camera_to_base(T_odom_cam: np.ndarray, linear: np.ndarray, angular: np.ndarray,
+                   T_base_cam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Re-express camera odometry for a body frame that carries the camera at the fixed mount ``T_base_cam``.
+
+    The odom frame is the *base* frame at the first pose (REP 105: a vehicle's odom is level with its base,
+    not the optical frame's z-forward axes): ``T_odom_base = M · T_odom_cam · M⁻¹`` with ``M = T_base_cam``
+    and ``T_odom_cam`` starting at identity. The body twist moves by the adjoint of ``M``:
+    ``ω_b = R_M ω_c`` and ``v_b = R_M v_c + t_M × ω_b`` (the base origin's velocity, lever arm included).
+
+    Returns ``(T_odom_base 4×4, v_b (3,) m/s, ω_b (3,) rad/s)``, all in the base frame.
+    """
+    M = np.asarray(T_base_cam, dtype=np.float64)
+    R, t = M[:3, :3], M[:3, 3]
+    w = R @ np.asarray(angular, dtype=np.float64)
+    return M @ T_odom_cam @ np.linalg.inv(M), R @ np.asarray(linear, dtype=np.float64) + np.cross(t, w), w
+
+
+def rpy_pose(xyzrpy) -> np.ndarray:
+    """x y z roll pitch yaw → 4×4 pose (R = Rz·Ry·Rx, the ROS/URDF convention)."""
+    x, y, z, r, p, w = (float(v) for v in xyzrpy)
+    cr, sr, cp, sp, cw, sw = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(w), np.sin(w)
+    T = np.eye(4)
+    T[:3, :3] = np.array([[cw, -sw, 0], [sw, cw, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]]) \
+        @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    T[:3, 3] = (x, y, z)
+    return T

@@ -55,9 +55,11 @@ SPECS: tuple[Spec, ...] = (
          check=_net_side),
     Spec('image_transport', 'raw', "'raw' (sensor_msgs/Image on `image`) or 'compressed' (CompressedImage)",
          read_only=True, choices=('raw', 'compressed')),
-    Spec('output_resolution', 'input', "'input' (camera size) or 'network' (net size) for depth/motion/points",
+    Spec('output_resolution', 'input', "'input' (camera size) or 'network' (net size) for depth and points",
          choices=('input', 'network')),
-    Spec('publish_depth', True, 'publish ~/depth and ~/depth/camera_info'),
+    Spec('motion_resolution', 'network', "'network' (net size, default: 48x less data than a 480x640 32FC3) or "
+         "'input' (bilinearly upsampled to the camera size) for ~/motion", choices=('input', 'network')),
+    Spec('publish_depth', True, 'publish ~/depth and ~/depth/camera_info (each only while it has subscribers)'),
     Spec('publish_odom', True, 'publish ~/odom'),
     Spec('publish_tf', True, 'broadcast the odom -> camera (or base) transform'),
     Spec('publish_motion', True, 'publish ~/motion (32FC3 object translation field)'),
@@ -65,7 +67,8 @@ SPECS: tuple[Spec, ...] = (
     Spec('points_stride', 4, 'take every Nth pixel per row and column for ~/points', low=1, high=64),
     Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent', check=_frame),
     Spec('camera_frame', '', "optical frame of the outputs ('' = the image's header.frame_id)", check=_frame),
-    Spec('base_frame', '', "'' = TF odom -> camera_frame; else TF odom -> base_frame using camera_mount",
+    Spec('base_frame', '', "'' = TF odom -> camera_frame (odom = the first optical pose); else TF odom -> "
+         "base_frame via camera_mount (odom = the first base pose, level like the vehicle)",
          check=_frame),
     Spec('camera_mount', [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
          'x y z roll pitch yaw of camera_frame in base_frame (only with base_frame)', check=_mount),

@@ -8,7 +8,9 @@ so parameter services, timers and subscriptions never wait for the network.
 Outputs, stamped with the input image's stamp, in the camera's optical frame:
 ``~/depth`` (32FC1 metres or relative, NaN invalid) + ``~/depth/camera_info`` (at the published resolution),
 ``~/odom`` + TF odom → camera (or base), ``~/motion`` (32FC3 ``T_obj`` of the pair t−1 → t, indexed by the
-pixels of frame t−1, cam_t axes, metres per frame interval), optional ``~/points``, and ``/diagnostics``.
+pixels of frame t−1, cam_t axes, metres per frame interval; at the network resolution unless
+``motion_resolution: input``), optional ``~/points``, and ``/diagnostics``. Each image/cloud/odometry output is
+built and sent only while it has subscribers; odometry state, TF and diagnostics are always kept.
 Which scale the outputs carry: ``/diagnostics`` status ``<node>: scale`` (keys ``scale``, ``metric``,
 ``factor``), ``relative`` or ``metric:camera_height`` / ``metric:speed_topic``.
 """
@@ -24,14 +26,14 @@ import rclpy
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_policy_name_from_kind, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from ..image_codec import compressed_to_numpy, image_to_numpy, to_rgb8
 from . import conversions as cv
-from .odometry import OdometryIntegrator
+from .odometry import OdometryIntegrator, camera_to_base, rpy_pose
 from .pairing import FramePairer, Frame
 from .params import SPECS, descriptor, validate
 from .scale import ScaleEstimator
@@ -54,17 +56,6 @@ def default_predictor(p: dict[str, Any]):
     cfg = cfg.replace(**size) if size else cfg
     return Predictor(checkpoint=p['checkpoint'] or None, device=p['device'],
                      model_config=cfg if (size or not p['checkpoint']) else None, max_gap_s=p['max_time_gap'])
-
-
-def rpy_pose(xyzrpy) -> np.ndarray:
-    """x y z roll pitch yaw → 4×4 pose (R = Rz·Ry·Rx, the ROS/URDF convention)."""
-    x, y, z, r, p, w = (float(v) for v in xyzrpy)
-    cr, sr, cp, sp, cw, sw = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(w), np.sin(w)
-    T = np.eye(4)
-    T[:3, :3] = np.array([[cw, -sw, 0], [sw, cw, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]]) \
-        @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
-    T[:3, 3] = (x, y, z)
-    return T
 
 
 class PerceptionNode(Node):
@@ -98,8 +89,10 @@ class PerceptionNode(Node):
                                                   callback_group=inputs, event_callbacks=sub_events)
         self.info_sub = self.create_subscription(CameraInfo, 'camera_info', self._on_info, qos_profile_sensor_data,
                                                  callback_group=inputs, event_callbacks=sub_events)
-        pub_events = PublisherEventCallbacks(incompatible_qos=self._on_incompatible_pub)
-        mk = lambda t, name: self.create_publisher(t, name, OUTPUT_QOS, event_callbacks=pub_events)  # noqa: E731
+        def mk(msg_type, name):
+            events = PublisherEventCallbacks(incompatible_qos=lambda e: self._on_incompatible_pub(e, pub.topic_name))
+            pub = self.create_publisher(msg_type, name, OUTPUT_QOS, event_callbacks=events)
+            return pub
         self.depth_pub, self.depth_info_pub = mk(Image, '~/depth'), mk(CameraInfo, '~/depth/camera_info')
         self.motion_pub = mk(Image, '~/motion')
         from nav_msgs.msg import Odometry
@@ -181,11 +174,12 @@ class PerceptionNode(Node):
             '): this node subscribes best-effort, volatile, depth 1 (sensor data), which accepts reliable and '
             'best-effort publishers; check the camera driver\'s durability/deadline/liveliness settings')
 
-    def _on_incompatible_pub(self, event) -> None:
+    def _on_incompatible_pub(self, event, topic: str = 'an output') -> None:
         self.get_logger().warning(
-            f'a subscriber requests QoS this node does not offer ({qos_policy_name_from_kind(event.last_policy_kind)}'
-            '): outputs are reliable, volatile, depth 5; subscribe with volatile durability '
-            '(e.g. `ros2 topic echo --qos-durability volatile ...`)')
+            f'a subscriber of {topic} requests QoS this node does not offer '
+            f'({qos_policy_name_from_kind(event.last_policy_kind)}): outputs are reliable, volatile, depth 5, so '
+            'subscribe with volatile durability (e.g. `ros2 topic echo --qos-durability volatile ...`); '
+            'reliable and best-effort subscribers both match')
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         new = dict(self.p)
@@ -250,6 +244,11 @@ class PerceptionNode(Node):
             p = self.p
             self._publish(frame, pred, p)
 
+    @staticmethod
+    def _wanted(pub, enabled: bool) -> bool:
+        """Build and send this output only when it is enabled and someone subscribes (a 480×640 32FC3 is 3.6 MB)."""
+        return enabled and pub.get_subscription_count() > 0
+
     def _publish(self, frame: Frame, pred, p: dict) -> None:
         stamp, cam = frame.stamp_ns, p['camera_frame'] or frame.msg.header.frame_id or 'camera_optical_frame'
         dt = (stamp - self._prev_stamp_ns) * 1e-9 if self._prev_stamp_ns is not None else None
@@ -263,19 +262,26 @@ class PerceptionNode(Node):
                                translation=None if ego is None else ego[1])
         self.scale_state = st
         net = p['output_resolution'] == 'network'
-        depth = (pred.depth_net if net else pred.depth) * np.float32(st.factor)
-        depth = np.where(np.isfinite(depth) & (depth > 0), depth, np.nan).astype(np.float32)
+        want_depth, want_info = self._wanted(self.depth_pub, p['publish_depth']), \
+            self._wanted(self.depth_info_pub, p['publish_depth'])
+        want_points = self._wanted(self.points_pub, p['publish_points'])
         K_out = pred.K_net if net else pred.K
-        if not np.isfinite(depth).any():
-            self._warn('nan', f'frame {stamp}: the network produced no finite depth')
-        if p['publish_depth']:
-            self.depth_pub.publish(cv.image_msg(depth, '32FC1', stamp, cam))
-            self.depth_info_pub.publish(cv.camera_info_msg(K_out, depth.shape[1], depth.shape[0], stamp, cam))
-        motion = pred.motion_net if net else pred.motion
-        if p['publish_motion'] and motion is not None:
-            self.motion_pub.publish(cv.image_msg((motion * st.factor).astype(np.float32), '32FC3', stamp, cam))
-        if p['publish_points']:
-            self.points_pub.publish(cv.pointcloud2_msg(self._points(depth, K_out, p['points_stride']), stamp, cam))
+        if want_depth or want_points:
+            depth = np.multiply(pred.depth_net if net else pred.depth, np.float32(st.factor), dtype=np.float32)
+            depth[~(np.isfinite(depth) & (depth > 0))] = np.nan  # REP 118: NaN where invalid (in place, no copy)
+            if not np.isfinite(depth).any():
+                self._warn('nan', f'frame {stamp}: the network produced no finite depth')
+            if want_depth:
+                self.depth_pub.publish(cv.image_msg(depth, '32FC1', stamp, cam))
+            if want_points:
+                self.points_pub.publish(cv.pointcloud2_msg(self._points(depth, K_out, p['points_stride']), stamp, cam))
+        if want_info:
+            h, w = (pred.depth_net if net else pred.depth).shape
+            self.depth_info_pub.publish(cv.camera_info_msg(K_out, w, h, stamp, cam))
+        motion = pred.motion_net if p['motion_resolution'] == 'network' else pred.motion
+        if motion is not None and self._wanted(self.motion_pub, p['publish_motion']):
+            self.motion_pub.publish(cv.image_msg(np.multiply(motion, np.float32(st.factor), dtype=np.float32),
+                                                 '32FC3', stamp, cam))
         if ego is not None:
             self.odom.step(ego[0], ego[1] * st.factor, dt)
         self._publish_odom(stamp, cam, p, st.metric)
@@ -284,17 +290,17 @@ class PerceptionNode(Node):
     @staticmethod
     def _points(depth: np.ndarray, K: np.ndarray, stride: int) -> np.ndarray:
         from .scale import backproject
-        pts = backproject(np.nan_to_num(depth, nan=0.0), K, slice(None), slice(None), stride)
-        return pts.astype(np.float32)
+        return backproject(depth, K, slice(None), slice(None), stride).astype(np.float32)  # skips NaN pixels
 
     def _publish_odom(self, stamp: int, cam: str, p: dict, metric: bool) -> None:
-        T, child = self.odom.T_odom_cam, cam
+        T, child, linear, angular = self.odom.T_odom_cam, cam, self.odom.linear, self.odom.angular
         if p['base_frame']:
-            T, child = T @ np.linalg.inv(rpy_pose(p['camera_mount'])), p['base_frame']
-        if p['publish_odom']:
-            pose_cov, twist_cov = self.odom.covariance(metric)
-            self.odom_pub.publish(cv.odometry_msg(T, stamp, p['odom_frame'], child, self.odom.linear,
-                                                  self.odom.angular, pose_cov, twist_cov))
+            T, linear, angular = camera_to_base(T, linear, angular, rpy_pose(p['camera_mount']))
+            child = p['base_frame']
+        if self._wanted(self.odom_pub, p['publish_odom']):
+            pose_cov, twist_cov = self.odom.covariance(metric)  # isotropic per block: the same in any axes
+            self.odom_pub.publish(cv.odometry_msg(T, stamp, p['odom_frame'], child, linear, angular,
+                                                  pose_cov, twist_cov))
         if p['publish_tf'] and self._tf_send is not None:
             self._tf_send(cv.transform_msg(T, stamp, p['odom_frame'], child))
 
@@ -330,18 +336,35 @@ class PerceptionNode(Node):
         super().destroy_node()
 
 
-def spin(node_factory: Callable[[], Node], args: list[str] | None = None) -> int:
-    """``rclpy.init(args)`` → build the node → spin a MultiThreadedExecutor until Ctrl-C / shutdown."""
+EXECUTORS = ('single', 'multi')
+
+
+def make_executor(kind: str = 'single', context=None) -> Executor:
+    """The executor :func:`spin` runs the node with.
+
+    'single' (default): callbacks only store messages and the network runs in the node's worker thread, so
+    one thread serves every callback without blocking, and each message skips the thread-pool hand-off of
+    the MultiThreadedExecutor (measured by ``bench/node_latency.py --executor``). 'multi': 3 threads.
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f'executor must be one of {EXECUTORS}, got {kind!r}')
+    if kind == 'multi':
+        return MultiThreadedExecutor(num_threads=3, context=context)
+    return SingleThreadedExecutor(context=context)
+
+
+def spin(node_factory: Callable[[], Node], args: list[str] | None = None, executor: str = 'single') -> int:
+    """``rclpy.init(args)`` → build the node → spin it (:func:`make_executor`) until Ctrl-C / shutdown."""
     with rclpy.init(args=args):
         try:
             node = node_factory()
         except (ValueError, ParameterException) as exc:  # a rejected parameter, with its reason
             print(f'selfdepth: {type(exc).__name__}: {exc}', file=sys.stderr)
             return 2
-        executor = MultiThreadedExecutor(num_threads=3)
-        executor.add_node(node)
+        ex = make_executor(executor)
+        ex.add_node(node)
         try:
-            executor.spin()
+            ex.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         finally:

@@ -1,5 +1,8 @@
-"""Fixtures for the node tests: a cheap deterministic stand-in for the Predictor and a textured frame maker."""
+"""Fixtures for the node tests: a deterministic stand-in for the Predictor, a textured frame maker and the DDS
+``harness`` (perception node + player + collector on loopback)."""
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -67,3 +70,113 @@ def textured_frame(h: int, w: int, shift: int = 0) -> np.ndarray:
 @pytest.fixture
 def make_frame():
     return textured_frame
+
+
+# -- the DDS harness -----------------------------------------------------------------------------------------
+try:
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from nav_msgs.msg import Odometry
+    from rclpy.parameter import Parameter
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+    from tf2_msgs.msg import TFMessage
+
+    from selfdepth_ros.image_codec import encode_compressed
+    from selfdepth_ros.nodes import conversions as cv
+    from selfdepth_ros.nodes.perception_node import PerceptionNode, make_executor
+except ImportError:  # the harness fixture skips; the numpy-only fixtures above still work
+    rclpy = None
+else:
+    QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    OUTPUT_TOPICS = {'depth': (Image, '/selfdepth/depth'), 'info': (CameraInfo, '/selfdepth/depth/camera_info'),
+                     'odom': (Odometry, '/selfdepth/odom'), 'motion': (Image, '/selfdepth/motion'),
+                     'points': (PointCloud2, '/selfdepth/points'), 'tf': (TFMessage, '/tf'),
+                     'diag': (DiagnosticArray, '/diagnostics')}
+K_TEST = np.array([[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]])  # intrinsics of the 48×64 test frames
+
+
+class Harness:
+    """Perception node + a player node + a collector node, spun in one thread by the executor ``spin`` uses.
+
+    ``got[key]`` collects the messages of each output topic (``OUTPUT_TOPICS``); ``player`` may create more
+    publishers (speed source) and ``col`` more subscriptions.
+    """
+
+    def __init__(self, ctx, predictor_factory, params=(), compressed=False):
+        overrides = [Parameter(k, value=v) for k, v in dict(params).items()]
+        self.node = PerceptionNode(context=ctx, predictor_factory=predictor_factory, parameter_overrides=overrides,
+                                   cli_args=['--ros-args', '-r', 'image:=/cam/image', '-r', 'camera_info:=/cam/info'])
+        self.player = rclpy.create_node('player', context=ctx)
+        self.img_pub = self.player.create_publisher(CompressedImage if compressed else Image, '/cam/image', QOS)
+        self.info_pub = self.player.create_publisher(CameraInfo, '/cam/info', QOS)
+        self.col = rclpy.create_node('collector', context=ctx)
+        self.got = {k: [] for k in OUTPUT_TOPICS}
+        for key, (typ, topic) in OUTPUT_TOPICS.items():
+            self.col.create_subscription(typ, topic, self.got[key].append, QOS)
+        self.ex = make_executor(context=ctx)
+        for n in (self.node, self.player, self.col):
+            self.ex.add_node(n)
+        self.thread = threading.Thread(target=self.ex.spin, daemon=True)
+        self.thread.start()
+        self.wait(lambda: self.img_pub.get_subscription_count() > 0 and self.info_pub.get_subscription_count() > 0
+                  and all(p.get_subscription_count() > 0 for p in (self.node.depth_pub, self.node.motion_pub,
+                                                                    self.node.odom_pub, self.node.points_pub)),
+                  10, 'discovery')
+
+    def wait(self, cond, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not cond():
+            assert time.monotonic() < deadline, f'timed out waiting for {what}'
+            time.sleep(0.01)
+
+    def send(self, rgb, stamp_ns, info=True, encoding='rgb8', K_info=K_TEST, expect=True):
+        """Publish one frame (and its CameraInfo); wait for its depth when ``expect``."""
+        n = len(self.got['depth'])
+        if info:
+            self.info_pub.publish(cv.camera_info_msg(K_info, rgb.shape[1], rgb.shape[0], stamp_ns, 'cam_optical'))
+        if isinstance(self.img_pub.msg_type(), CompressedImage):
+            msg = CompressedImage(header=cv.header(stamp_ns, 'cam_optical'), format='png',
+                                  data=encode_compressed(rgb, 'png'))
+        else:
+            msg = cv.image_msg(rgb if encoding == 'rgb8' else rgb[:, :, ::-1].copy(), encoding, stamp_ns,
+                               'cam_optical')
+        self.img_pub.publish(msg)
+        if expect:
+            self.wait(lambda: len(self.got['depth']) > n, 10, f'depth of frame {stamp_ns}')
+
+    def close(self):
+        self.ex.shutdown()
+        self.thread.join(timeout=5)
+        for n in (self.node, self.player, self.col):
+            n.destroy_node()
+
+
+@pytest.fixture
+def harness(ros_context, fake_predictor_cls):
+    made = []
+
+    def make(params=(), compressed=False, factory=None):
+        factory = factory or (lambda p: fake_predictor_cls(p['max_time_gap']))
+        made.append(Harness(ros_context, factory, params, compressed))
+        return made[-1]
+    yield make
+    for h in made:
+        h.close()
+
+
+
+@pytest.fixture
+def harness(ros_context, fake_predictor_cls):
+    """``harness(params=(), compressed=False, factory=None) -> Harness``; all are closed after the test."""
+    if rclpy is None:
+        pytest.skip('rclpy (or the generated tf2_msgs) is not importable')
+    made = []
+
+    def make(params=(), compressed=False, factory=None):
+        factory = factory or (lambda p: fake_predictor_cls(p['max_time_gap']))
+        made.append(Harness(ros_context, factory, params, compressed))
+        return made[-1]
+    yield make
+    for h in made:
+        h.close()

@@ -55,3 +55,20 @@ def test_tf2_msgs_has_the_real_type_hash():
     import sys
     from pathlib import Path
     assert installed_hash(Path(sys.prefix)) == REAL_HASHES['TFMessage']
+
+
+@pytest.mark.parametrize('arr, encoding', [
+    (np.arange(12, dtype=np.float32).reshape(3, 4), '32FC1'),              # fast path: one copy
+    (np.arange(36, dtype=np.float32).reshape(3, 4, 3), '32FC3'),
+    (np.arange(72, dtype=np.float32).reshape(3, 8, 3)[:, ::2], '32FC3'),   # strided view: made contiguous
+    (np.arange(12, dtype=np.float64).reshape(3, 4), '32FC1'),              # cast: the codec's general path
+    (np.arange(12, dtype='>f4').reshape(3, 4), '32FC1')])                  # big-endian input: general path
+def test_image_msg_sets_data_as_a_byte_array_and_round_trips(arr, encoding):
+    import array
+    from selfdepth_ros.image_codec import image_to_numpy
+    msg = cv.image_msg(arr, encoding, 5, 'cam')
+    assert isinstance(msg.data, array.array) and msg.data.typecode == 'B'  # never a list or numpy array
+    assert msg.step == msg.width * (3 if encoding == '32FC3' else 1) * 4 and msg.is_bigendian == 0
+    np.testing.assert_array_equal(image_to_numpy(msg), arr.astype(np.float32))
+    with pytest.raises(ValueError, match='H×W×3'):
+        cv.image_msg(np.zeros((3, 4), np.float32), '32FC3', 0, 'cam')

@@ -1,92 +1,22 @@
-"""The perception node over real DDS (loopback): outputs, TF, diagnostics, parameters and bad input."""
-import threading
+"""The perception node over real DDS (loopback): outputs, TF, diagnostics, parameters and bad input.
+
+The ``harness`` fixture (node + player + collector over DDS) lives in ``conftest.py``."""
 import time
 
 import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from nav_msgs.msg import Odometry  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
 
-from selfdepth_ros.image_codec import encode_compressed, image_to_numpy  # noqa: E402
+from selfdepth_ros.image_codec import image_to_numpy  # noqa: E402
 from selfdepth_ros.nodes import conversions as cv  # noqa: E402
 from selfdepth_ros.nodes.perception_node import PerceptionNode  # noqa: E402
 
 pytestmark = pytest.mark.ros
-QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 DT_NS = 100_000_000  # 10 Hz stamps
-K = np.array([[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]])
-
-
-class Harness:
-    """Perception node + a player node + a collector node, spun by one MultiThreadedExecutor thread."""
-
-    def __init__(self, ctx, predictor_factory, params=(), compressed=False):
-        overrides = [Parameter(k, value=v) for k, v in dict(params).items()]
-        self.node = PerceptionNode(context=ctx, predictor_factory=predictor_factory, parameter_overrides=overrides,
-                                   cli_args=['--ros-args', '-r', 'image:=/cam/image', '-r', 'camera_info:=/cam/info'])
-        self.player = rclpy.create_node('player', context=ctx)
-        self.img_pub = self.player.create_publisher(CompressedImage if compressed else Image, '/cam/image', QOS)
-        self.info_pub = self.player.create_publisher(CameraInfo, '/cam/info', QOS)
-        self.col = rclpy.create_node('collector', context=ctx)
-        self.got = {k: [] for k in ('depth', 'info', 'odom', 'motion', 'tf', 'diag')}
-        from tf2_msgs.msg import TFMessage
-        for key, typ, topic in (('depth', Image, '/selfdepth/depth'), ('info', CameraInfo, '/selfdepth/depth/camera_info'),
-                                ('odom', Odometry, '/selfdepth/odom'), ('motion', Image, '/selfdepth/motion'),
-                                ('tf', TFMessage, '/tf'), ('diag', DiagnosticArray, '/diagnostics')):
-            self.col.create_subscription(typ, topic, self.got[key].append, QOS)
-        self.ex = MultiThreadedExecutor(num_threads=3, context=ctx)
-        for n in (self.node, self.player, self.col):
-            self.ex.add_node(n)
-        self.thread = threading.Thread(target=self.ex.spin, daemon=True)
-        self.thread.start()
-        self.wait(lambda: self.img_pub.get_subscription_count() > 0 and self.info_pub.get_subscription_count() > 0
-                  and self.node.depth_pub.get_subscription_count() > 0, 10, 'discovery')
-
-    def wait(self, cond, timeout, what):
-        deadline = time.monotonic() + timeout
-        while not cond():
-            assert time.monotonic() < deadline, f'timed out waiting for {what}'
-            time.sleep(0.01)
-
-    def send(self, rgb, stamp_ns, info=True, encoding='rgb8', K_info=K, expect=True):
-        """Publish one frame (and its CameraInfo); wait for its depth when ``expect``."""
-        n = len(self.got['depth'])
-        if info:
-            self.info_pub.publish(cv.camera_info_msg(K_info, rgb.shape[1], rgb.shape[0], stamp_ns, 'cam_optical'))
-        if isinstance(self.img_pub.msg_type(), CompressedImage):
-            msg = CompressedImage(header=cv.header(stamp_ns, 'cam_optical'), format='png',
-                                  data=encode_compressed(rgb, 'png'))
-        else:
-            msg = cv.image_msg(rgb if encoding == 'rgb8' else rgb[:, :, ::-1].copy(), encoding, stamp_ns,
-                               'cam_optical')
-        self.img_pub.publish(msg)
-        if expect:
-            self.wait(lambda: len(self.got['depth']) > n, 10, f'depth of frame {stamp_ns}')
-
-    def close(self):
-        self.ex.shutdown()
-        self.thread.join(timeout=5)
-        for n in (self.node, self.player, self.col):
-            n.destroy_node()
-
-
-@pytest.fixture
-def harness(ros_context, fake_predictor_cls):
-    made = []
-
-    def make(params=(), compressed=False, factory=None):
-        factory = factory or (lambda p: fake_predictor_cls(p['max_time_gap']))
-        made.append(Harness(ros_context, factory, params, compressed))
-        return made[-1]
-    yield make
-    for h in made:
-        h.close()
+K = np.array([[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]])  # = conftest.K_TEST, the harness's CameraInfo
 
 
 def test_outputs_equal_the_predictor_with_stamps_frames_and_tf(harness, fake_predictor_cls, make_frame):
@@ -119,7 +49,8 @@ def test_outputs_equal_the_predictor_with_stamps_frames_and_tf(harness, fake_pre
     assert abs(h.got['odom'][3].twist.twist.linear.z - 5.0) < 1e-9  # 0.5 m forward / 0.1 s
     m = h.got['motion'][0]
     assert (m.encoding, cv.time_to_ns(m.header.stamp)) == ('32FC3', 5_000_000_000 + DT_NS)
-    np.testing.assert_array_equal(image_to_numpy(m), preds[1].motion)
+    assert (m.height, m.width) == (24, 32)  # motion_resolution: network (the default)
+    np.testing.assert_array_equal(image_to_numpy(m), preds[1].motion_net)
     tf = h.got['tf'][-1].transforms[0]
     assert (tf.header.frame_id, tf.child_frame_id) == ('odom', 'cam_optical')
     status = {s.name.split(': ')[-1]: dict((kv.key, kv.value) for kv in s.values) for s in h.got['diag'][-1].status}

@@ -1,4 +1,6 @@
 """Metric scale: ground-plane fit on analytic depth (pitched camera, occluders) and the speed source."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,30 @@ def test_camera_height_scale_on_a_synthetic_drive_ground_truth():
         st = est.update(depth=frame.depth * 0.37, K=frame.K)
         ratios.append(np.median(frame.depth * 0.37 * st.factor / frame.depth))
     assert st.metric and abs(np.median(ratios[1:]) - 1.0) < 0.05
+
+
+TRAINED_CHECKPOINT = Path(__file__).resolve().parents[2] / 'selfdepth_ros' / 'data' / 'selfdepth_small.pt'
+
+
+@pytest.mark.skipif(not TRAINED_CHECKPOINT.exists(),
+                    reason=f'PENDING: needs the trained checkpoint {TRAINED_CHECKPOINT} (produced by the lead)')
+def test_camera_height_scale_on_a_synthetic_drive_predicted_depth():
+    """Predicted (relative) depth of a held-out drive, scaled by the ground-plane fit: median ratio to GT ≤ 10 %.
+
+    10 % rather than the 5 % of the ground-truth case: the plane is fitted to the network's road, so its
+    depth error adds to the fit's. Pixels: ground truth below 80 m (the metrics' cap), sky excluded.
+    """
+    from selfdepth_ros.inference import Predictor
+    from selfdepth_ros.sim.config import SimConfig
+    from selfdepth_ros.sim.drive import iter_frames
+    predictor = Predictor(checkpoint=TRAINED_CHECKPOINT, device='cpu')
+    net = predictor.config
+    cfg = SimConfig(width=net.width, height=net.height, frames=8, seed=123)  # a drive not used in training
+    est = ScaleEstimator('camera_height', camera_height=cfg.camera_height, window=5)
+    ratios = []
+    for frame in iter_frames(cfg):
+        pred = predictor.predict(frame.rgb, frame.K, frame.stamp_ns)
+        st = est.update(depth=pred.depth_net, K=pred.K_net)
+        valid = (frame.depth < 80.0) & (frame.semantic != 0)
+        ratios.append(np.median(pred.depth[valid] * st.factor / frame.depth[valid]))
+    assert st.metric and abs(np.median(ratios[2:]) - 1.0) < 0.10, ratios
