@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-REQ_HASH := $(shell cat requirements.txt setup.py | sha1sum | cut -c1-12)
+REQ_HASH := $(shell cat requirements.txt requirements-core.txt setup.py | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.stamp-$(REQ_HASH)
 # Keep every DDS packet on this machine, and give each run its own domain.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
@@ -13,8 +13,9 @@ export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_shm.xml
 .PHONY: setup demo test test-slow bench clean
 
 setup: $(STAMP)
+	@bash scripts/install_chromium.sh  # headless browser for the report check (idempotent, fast when present)
 
-$(STAMP): requirements.txt setup.py
+$(STAMP): requirements.txt requirements-core.txt setup.py
 	@echo "== setting up $(VENV) (skipped on later runs until requirements.txt changes)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
