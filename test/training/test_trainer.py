@@ -1,0 +1,137 @@
+"""Trainer mechanics on tiny nets and in-memory frames: exact resume after a kill, checkpoint contents,
+refusal of mismatched architectures, frozen encoders, learned intrinsics."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
+from training.checkpointing import list_checkpoints
+from training.config import config_from_dict
+from training.trainer import RunOptions, Trainer, TrainingError
+
+_spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
+fakes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fakes)
+
+TINY_MODEL = {'preset': 'small', 'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4}
+
+
+def tiny_config(method='dynamic_scenes', **sections):
+    frames = 2 if method == 'dynamic_scenes' else 3
+    data = {'method': method, 'seed': 3,
+            'model': {**TINY_MODEL, 'use_motion_field': method == 'dynamic_scenes'},
+            'data': {'height': 64, 'width': 64, 'frames': frames, 'batch_size': 2},
+            'schedule': {'field_burn_in_start': 1, 'field_burn_in_end': 3, 'layer_norm_ramp_steps': 2},
+            'log': {'every': 1, 'image_every': 0, 'checkpoint_every': 2, 'keep_last': 2, 'progress_bar': False}}
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    return config_from_dict(data)
+
+
+def state_of(trainer):
+    params = {f'{n}.{k}': v.detach().clone() for n, net in (('d', trainer.depth_net), ('m', trainer.motion_net))
+              for k, v in net.state_dict().items()}
+    return params, trainer.optimizer.state_dict()
+
+
+class Killed(Exception):
+    pass
+
+
+def test_resume_after_kill_continues_exactly(tmp_path):
+    cfg = tiny_config()
+    data = fakes.RandomPairs(n=7, frames=2)  # 3 batches per epoch: steps 0-5 span two epochs
+    straight = Trainer(cfg, data, RunOptions(out=tmp_path / 'a', max_steps=6))
+    straight.fit()
+
+    def kill_at_3(trainer):
+        if trainer.step == 3:  # after the step-2 checkpoint, part-way through epoch 0
+            raise Killed
+    with pytest.raises(Killed):
+        Trainer(cfg, data, RunOptions(out=tmp_path / 'b', max_steps=6)).fit(on_step=kill_at_3)
+    assert [s for s, _ in list_checkpoints(tmp_path / 'b')] == [2]
+    resumed = Trainer(cfg, data, RunOptions(out=tmp_path / 'b', max_steps=6, resume=True))
+    assert resumed.step == 2
+    resumed.fit()
+
+    (pa, oa), (pb, ob) = state_of(straight), state_of(resumed)
+    assert pa.keys() == pb.keys()
+    for key in pa:
+        assert torch.equal(pa[key], pb[key]), key
+    assert oa['state'].keys() == ob['state'].keys()
+    for idx in oa['state']:
+        for name, value in oa['state'][idx].items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(ob['state'][idx][name])), (idx, name)
+    rows = (tmp_path / 'b' / 'metrics.csv').read_text().splitlines()
+    assert [r.split(',')[0] for r in rows[1:]] == ['1', '2', '3', '4', '5', '6']  # no duplicated step 3
+
+
+def test_checkpoints_are_complete_weights_only_and_pruned(tmp_path):
+    trainer = Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=5))
+    trainer.fit()
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [4, 5]  # keep_last 2, final step always saved
+    ckpt = load_checkpoint(tmp_path / 'checkpoints' / 'step_0000005.pt')  # weights_only=True inside
+    assert ckpt['step'] == 5 and ckpt['optimizer']['state']
+    assert ckpt['train_config']['recipe']['method'] == 'dynamic_scenes'
+    assert ckpt['camera']['width'] == 64 and ckpt['camera']['K'][0][0] == pytest.approx(0.8 * 64)
+    assert set(ckpt['rng']) >= {'torch', 'numpy', 'python'}
+    assert (tmp_path / 'config.yaml').exists() and (tmp_path / 'metrics.csv').exists()
+
+
+def test_resume_and_init_refuse_mismatches(tmp_path):
+    Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'a', max_steps=1)).fit()
+    ckpt = tmp_path / 'a' / 'checkpoints' / 'step_0000001.pt'
+    wider = tiny_config(model={'encoder_width': 16})
+    with pytest.raises(CheckpointError, match=r"encoder_width.*8 \(checkpoint\) vs 16"):
+        Trainer(wider, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'b', init=str(ckpt)))
+    with pytest.raises(TrainingError, match=r"recipe differs .*\['model'\]"):
+        Trainer(wider, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'a', resume=True))
+    with pytest.raises(TrainingError, match='no checkpoint in'):
+        Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'c', resume=True))
+    with pytest.raises(TrainingError, match='fewer than one batch'):
+        Trainer(tiny_config(), fakes.RandomPairs(n=1), RunOptions(out=tmp_path / 'd'))
+
+
+def test_init_loads_weights_and_freeze_encoder_keeps_them(tmp_path):
+    first = Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'a', max_steps=2))
+    first.fit()
+    ckpt = str(tmp_path / 'a' / 'checkpoints' / 'step_0000002.pt')
+    tuned = Trainer(tiny_config(seed=9), fakes.RandomPairs(n=4, seed=5),
+                    RunOptions(out=tmp_path / 'b', init=ckpt, freeze_encoder=True, max_steps=2))
+    assert tuned.step == 0
+    before = {k: v.clone() for k, v in tuned.depth_net.state_dict().items()}
+    assert all(torch.equal(before[k], v) for k, v in first.depth_net.state_dict().items())
+    tuned.fit()
+    after = tuned.depth_net.state_dict()
+    enc = [k for k in before if k.startswith('encoder.')]
+    dec = [k for k in before if k.startswith('decoder.')]
+    assert all(torch.equal(before[k], after[k]) for k in enc)
+    assert any(not torch.equal(before[k], after[k]) for k in dec)
+
+
+def test_bags_without_camera_info_learn_intrinsics(tmp_path):
+    trainer = Trainer(tiny_config(), fakes.RandomPairs(n=4, has_intrinsics=False),
+                      RunOptions(out=tmp_path, max_steps=2))
+    assert trainer.model_config.learn_intrinsics
+    head = trainer.motion_net.foci.weight.detach().clone()
+    trainer.fit()
+    assert not torch.equal(head, trainer.motion_net.foci.weight)  # the intrinsics head is trained
+    camera = load_checkpoint(tmp_path / 'checkpoints' / 'step_0000002.pt')['camera']
+    K = torch.tensor(camera['K'])
+    assert camera['width'] == 64 and K[0, 0] > 0 and K[2, 2] == 1
+
+
+@pytest.mark.parametrize('method', ['dynamic_scenes', 'monodepth_baseline'])
+def test_each_recipe_runs_a_step_and_writes_images(tmp_path, method):
+    cfg = tiny_config(method, log={'image_every': 1})
+    frames = 2 if method == 'dynamic_scenes' else 3
+    trainer = Trainer(cfg, fakes.RandomPairs(n=2, frames=frames), RunOptions(out=tmp_path, max_steps=1))
+    last = trainer.fit()
+    assert torch.isfinite(torch.tensor(last['loss/total'])) and last['samples_per_s'] > 0
+    assert (tmp_path / 'images' / 'step_0000001.png').exists()
+    with pytest.raises(TrainingError, match='needs 3 frames per sample, the dataset gives 2'):
+        Trainer(tiny_config('monodepth_baseline'), fakes.RandomPairs(n=2, frames=2), RunOptions(out=tmp_path / 'x'))

@@ -1,0 +1,86 @@
+"""Run-directory checkpoints: step-numbered files, keep the last k, find the newest, capture/restore RNG state.
+
+The file format and the atomic write belong to ``selfdepth_ros.checkpoint`` (the node loads the same files);
+this module only decides names and lifetimes under ``RUN_DIR/checkpoints/``::
+
+    RUN_DIR/checkpoints/step_0000500.pt     # written atomically (temp file + rename)
+    RUN_DIR/checkpoints/step_0001000.pt     # newest = highest step; older than the last k are deleted
+
+RNG state is stored as tensors and plain ints so ``torch.load(weights_only=True)`` accepts it.
+"""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+_NAME = re.compile(r'^step_(\d{7,})\.pt$')
+
+
+def checkpoint_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / 'checkpoints'
+
+
+def checkpoint_path(run_dir: str | Path, step: int) -> Path:
+    """``RUN_DIR/checkpoints/step_XXXXXXX.pt`` for ``step``."""
+    return checkpoint_dir(run_dir) / f'step_{step:07d}.pt'
+
+
+def list_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """(step, path) of every complete checkpoint in the run, oldest first (temp files are ignored)."""
+    folder = checkpoint_dir(run_dir)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
+    return sorted(found)
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The checkpoint with the highest step, or None when the run has none."""
+    found = list_checkpoints(run_dir)
+    return found[-1][1] if found else None
+
+
+def prune_checkpoints(run_dir: str | Path, keep_last: int) -> list[Path]:
+    """Delete all but the ``keep_last`` newest checkpoints; returns the deleted paths."""
+    if keep_last < 1:
+        raise ValueError(f'keep_last must be >= 1, got {keep_last}')
+    doomed = [p for _, p in list_checkpoints(run_dir)[:-keep_last]]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed
+
+
+def capture_rng() -> dict[str, Any]:
+    """The torch (CPU and CUDA), numpy and Python RNG states, as tensors/ints (weights_only-safe)."""
+    np_state = np.random.get_state()
+    py_version, py_internal, py_gauss = random.getstate()
+    state: dict[str, Any] = {
+        'torch': torch.get_rng_state(),
+        'numpy': {'keys': torch.from_numpy(np_state[1].astype(np.int64)), 'pos': int(np_state[2]),
+                  'has_gauss': int(np_state[3]), 'cached_gaussian': float(np_state[4])},
+        'python': {'version': int(py_version), 'internal': torch.tensor(py_internal, dtype=torch.int64),
+                   'gauss_next': py_gauss},
+    }
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    """Inverse of :func:`capture_rng` (missing parts are left alone)."""
+    if 'torch' in state:
+        torch.set_rng_state(state['torch'])
+    if 'numpy' in state:
+        s = state['numpy']
+        np.random.set_state(('MT19937', s['keys'].numpy().astype(np.uint32), s['pos'], s['has_gauss'],
+                             s['cached_gaussian']))
+    if 'python' in state:
+        s = state['python']
+        random.setstate((s['version'], tuple(int(v) for v in s['internal'].tolist()), s['gauss_next']))
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])

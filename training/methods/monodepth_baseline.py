@@ -1,0 +1,69 @@
+"""The static-scene baseline (monodepth2 conventions): ego-motion only, min reprojection + auto-mask + smoothness.
+
+A batch of triplets ``images`` B×3×3×H×W holds (t−1, t, t+1); t is the target. The depth net runs once on all
+3B frames (the motion net's RGB-D input needs every frame's depth), the motion net once on the 2B ordered pairs
+(t → t−1, t → t+1). The residual field is not used: every pixel moves rigidly with the camera, which is exactly
+what the dynamic-scene method is compared against. For each of ``num_scales`` depth outputs, the disparity is
+upsampled to full resolution, both sources are warped onto t (``z' p' = K R K⁻¹ z p + K T``) and
+``training.losses.automask.monodepth_loss`` gives the auto-masked per-pixel minimum of
+``0.85·(1−SSIM)/2 + 0.15·L1`` (004 eq. 10, forward direction) plus ``1e-3 / 2^s`` edge-aware smoothness;
+the scales are averaged.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from selfdepth_ros.geometry import euler_to_matrix, inverse_warp
+from training.config import MonodepthWeights
+from training.losses.automask import monodepth_loss
+from training.methods.common import StepOutput, select_intrinsics
+
+
+class MonodepthBaselineMethod:
+    """Callable ``(batch, depth_net, motion_net) -> StepOutput`` for the monodepth2-style baseline."""
+
+    frames = 3
+
+    def __init__(self, weights: MonodepthWeights) -> None:
+        self.weights = weights
+
+    def __call__(self, batch: dict[str, Any], depth_net: Any, motion_net: Any) -> StepOutput:
+        images = batch['images']
+        if images.dim() != 5 or images.shape[1] != 3:
+            raise ValueError('monodepth_baseline needs frame triplets (t-1, t, t+1): batch[\'images\'] '
+                             f'B×3×3×H×W, got {tuple(images.shape)}')
+        B, _, _, H, W = images.shape
+        prev, target, nxt = images[:, 0], images[:, 1], images[:, 2]
+        depths = depth_net(torch.cat([target, prev, nxt]))  # one call: all frames, all scales
+        full = depths[0]
+        d_t, d_prev, d_next = full[:B], full[B:2 * B], full[2 * B:]
+        motion = motion_net(torch.cat([target, target]), torch.cat([d_t, d_t]),
+                            torch.cat([prev, nxt]), torch.cat([d_prev, d_next]))  # (t → t−1), (t → t+1)
+        learned = None
+        if motion.intrinsics is not None:
+            learned = 0.5 * (motion.intrinsics[:B] + motion.intrinsics[B:])
+        K = select_intrinsics(batch['K'].to(target.dtype), batch['has_intrinsics'], learned)
+        R = euler_to_matrix(motion.rotation)
+        sources = [prev, nxt]
+        w = self.weights
+        totals, photo, smooth = [], [], []
+        for scale in range(min(w.num_scales, len(depths))):
+            disp = 1.0 / depths[scale][:B]
+            if disp.shape[-2:] != (H, W):
+                disp = F.interpolate(disp, size=(H, W), mode='bilinear', align_corners=False)
+            depth = 1.0 / disp
+            warped = inverse_warp(torch.cat(sources), torch.cat([depth, depth]), torch.cat([K, K]), R,
+                                  motion.translation).image
+            terms = monodepth_loss(target, [warped[:B], warped[B:]], sources, disp,
+                                   smoothness_weight=w.smoothness / 2 ** scale, alpha=w.ssim_alpha,
+                                   automask=w.automask)
+            totals.append(terms['total'])
+            photo.append(terms['photometric'])
+            smooth.append(terms['smoothness'])
+        n = len(totals)
+        losses = {'photometric': sum(photo) / n, 'smoothness': sum(smooth) / n, 'total': sum(totals) / n}
+        vis = {'rgb': target.detach(), 'depth': d_t.detach()}
+        return StepOutput(losses, vis, learned.detach() if learned is not None else None)

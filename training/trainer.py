@@ -1,0 +1,324 @@
+"""The training loop: a recipe, a dataset and a run directory in; checkpoints, logs and image summaries out.
+
+One ``Trainer`` serves every method (the recipe's ``method`` picks how a batch becomes losses, see
+``training/methods``) and every launch mode (alone, or one process per rank under ``torchrun``).
+
+Determinism (what makes ``--resume`` continue exactly where a killed run stopped):
+- the data order of epoch ``e`` is a permutation seeded by ``seed + e`` and a resumed epoch skips the samples
+  already consumed (``ResumableDistributedSampler``);
+- augmentation is keyed on (seed, epoch, sample index), not on a running generator;
+- the global torch RNG (randomized layer-norm noise, tie-breaks) is re-seeded from (seed, step, rank) before
+  every step, so no hidden RNG stream has to survive a restart (the RNG state is still stored, for inspection).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import yaml
+from torch.utils.data import DataLoader, Dataset
+
+from selfdepth_ros.checkpoint import build_models, load_checkpoint, save_checkpoint
+from selfdepth_ros.models import set_randln_ramp
+from selfdepth_ros.models.layers import randln_ramp
+from training import checkpointing, distributed
+from training.augment import FlipAugmented
+from training.config import TrainConfig
+from training.logging import RunLogger
+from training.methods import build_method
+
+
+class TrainingError(RuntimeError):
+    """The run cannot start or continue (bad --init/--resume, too little data, ...); the message says why."""
+
+
+@dataclass
+class RunOptions:
+    """Per-run choices that are not part of the recipe (the CLI flags)."""
+
+    out: Path
+    """Run directory: checkpoints/, images/, metrics.csv, config.yaml."""
+    bags: list[str] = field(default_factory=list)
+    init: str | None = None
+    """Checkpoint whose weights start the run (fine-tuning); optimiser and step start fresh."""
+    resume: bool = False
+    """Continue from the newest checkpoint in ``out`` (weights, optimiser, step)."""
+    freeze_encoder: bool = False
+    """Keep both encoders fixed (fine-tuning a deployed model on a new drive)."""
+    max_steps: int | None = None
+    """Overrides ``optim.max_steps``."""
+    device: str | None = None
+
+
+class Trainer:
+    """Builds nets, optimiser and data pipeline from a :class:`TrainConfig` and runs the loop.
+
+    Args:
+        cfg: the validated recipe.
+        dataset: items as documented in ``training.data`` (``images`` S×3×H×W, ``K``, ``has_intrinsics``, ...).
+        opts: run options; ``info``: the DDP position (``distributed.setup()`` when None).
+    """
+
+    def __init__(self, cfg: TrainConfig, dataset: Dataset, opts: RunOptions,
+                 info: distributed.DistInfo | None = None) -> None:
+        self.cfg, self.opts = cfg, opts
+        self.info = info or distributed.setup(opts.device)
+        self.run_dir = Path(opts.out)
+        self.max_steps = opts.max_steps if opts.max_steps is not None else cfg.optim.max_steps
+        self.model_config = cfg.model_config()
+        self.camera: dict[str, Any] | None = None
+        self.step = 0
+        self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip)
+        self._check_data()
+
+        torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
+        resume_ckpt = self._resume_checkpoint()
+        if resume_ckpt is not None:
+            self.depth_net, self.motion_net = build_models(resume_ckpt, self.model_config, self.info.device)
+        elif opts.init:
+            self.depth_net, self.motion_net = build_models(load_checkpoint(opts.init), self.model_config,
+                                                           self.info.device)
+        else:
+            self.depth_net, self.motion_net = build_models(self.model_config, device=self.info.device)
+        if opts.freeze_encoder:
+            for net in (self.depth_net, self.motion_net):
+                net.encoder.requires_grad_(False)
+        params = [p for net in (self.depth_net, self.motion_net) for p in net.parameters() if p.requires_grad]
+        o = cfg.optim
+        self.optimizer = torch.optim.Adam(params, lr=o.lr, betas=(o.beta1, o.beta2), weight_decay=o.weight_decay)
+        if resume_ckpt is not None:
+            self._restore(resume_ckpt)
+        self.method = build_method(cfg)
+        self.ddp_depth = distributed.wrap(self.depth_net, self.info)
+        self.ddp_motion = distributed.wrap(self.motion_net, self.info)
+        self.logger = RunLogger(self.run_dir, enabled=self.info.is_main,
+                                resume_step=self.step if resume_ckpt is not None else None)
+        if self.info.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+    # ----------------------------------------------------------------------------------------------- set-up
+    @property
+    def local_batch(self) -> int:
+        return self.cfg.data.batch_size // self.info.world_size
+
+    def _check_data(self) -> None:
+        b, ws = self.cfg.data.batch_size, self.info.world_size
+        if b % ws:
+            raise TrainingError(f'data.batch_size ({b}) must be divisible by the number of processes ({ws})')
+        if len(self.dataset) < b:
+            raise TrainingError(f'the dataset has {len(self.dataset)} samples, fewer than one batch '
+                                f'(data.batch_size = {b}); record a longer drive or lower the batch size')
+        first = self.dataset[0]
+        frames = first['images'].shape[0]
+        if frames != self.method_frames():
+            raise TrainingError(f'method {self.cfg.method!r} needs {self.method_frames()} frames per sample, '
+                                f'the dataset gives {frames} (data.frames)')
+        if not bool(first['has_intrinsics']) and not self.model_config.learn_intrinsics:
+            self.model_config = self.model_config.replace(learn_intrinsics=True)
+            print('[train] the bags have no CameraInfo: learning intrinsics (model learn_intrinsics = true)')
+        self._has_intrinsics = bool(first['has_intrinsics'])
+        if self._has_intrinsics:
+            _, _, h, w = first['images'].shape
+            self.camera = {'K': first['K'].double().tolist(), 'width': w, 'height': h}
+
+    def method_frames(self) -> int:
+        return 3 if self.cfg.method == 'monodepth_baseline' else 2
+
+    def _resume_checkpoint(self) -> dict[str, Any] | None:
+        if not self.opts.resume:
+            return None
+        path = checkpointing.latest_checkpoint(self.run_dir)
+        if path is None:
+            raise TrainingError(f'--resume: no checkpoint in {checkpointing.checkpoint_dir(self.run_dir)}')
+        ckpt = load_checkpoint(path, map_location=self.info.device)
+        saved = _comparable((ckpt.get('train_config') or {}).get('recipe'))
+        current = _comparable(self.cfg.to_dict())
+        if saved is not None and saved != current:
+            diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+            raise TrainingError(f'--resume: the recipe differs from the one {path} was trained with (sections '
+                                f'{diff}); resume with the same recipe, or start a new run with --init')
+        print(f'[train] resuming from {path} (step {ckpt["step"]})')
+        return ckpt
+
+    def _restore(self, ckpt: dict[str, Any]) -> None:
+        self.step = int(ckpt['step'])
+        if ckpt.get('optimizer') is None:
+            raise TrainingError('--resume: the checkpoint has no optimiser state (a deployed model?); use --init')
+        self.optimizer.load_state_dict(ckpt['optimizer'])
+        if ckpt.get('camera') is not None:
+            self.camera = ckpt['camera']
+        if ckpt.get('rng'):
+            checkpointing.restore_rng(ckpt['rng'])
+
+    # ----------------------------------------------------------------------------------------------- data
+    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+        sampler = distributed.ResumableDistributedSampler(
+            self.dataset, num_replicas=self.info.world_size, rank=self.info.rank, shuffle=True, seed=self.cfg.seed)
+        sampler.set_epoch(epoch, skip=skip_batches * self.local_batch)
+        self.dataset.epoch = epoch
+        return DataLoader(self.dataset, batch_size=self.local_batch, sampler=sampler, drop_last=True,
+                          num_workers=self.cfg.data.num_workers, pin_memory=self.info.device.type == 'cuda',
+                          generator=torch.Generator().manual_seed(self.cfg.seed + epoch))
+
+    def batches_per_epoch(self) -> int:
+        return (len(self.dataset) // self.info.world_size) // self.local_batch
+
+    # ----------------------------------------------------------------------------------------------- steps
+    def _schedule(self, step: int) -> None:
+        """Step-dependent knobs: residual-field burn-in (001) and the randomized layer-norm noise ramp."""
+        self.motion_net.field_scale = self.cfg.schedule.field_scale(step)
+        ramp = randln_ramp(step, self.cfg.schedule.layer_norm_ramp_steps)
+        set_randln_ramp(self.depth_net, ramp)
+        set_randln_ramp(self.motion_net, ramp)
+        decays = sum(step >= s for s in self.cfg.optim.lr_decay_steps)
+        lr = self.cfg.optim.lr * self.cfg.optim.lr_decay_factor ** decays
+        for group in self.optimizer.param_groups:
+            group['lr'] = lr
+
+    def _train_mode(self) -> None:
+        for net in (self.depth_net, self.motion_net):
+            net.train()
+            if self.opts.freeze_encoder:
+                net.encoder.eval()  # frozen: no noise, no BatchNorm statistics updates
+
+    def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        return {k: v.to(self.info.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    def compute_losses(self, batch: dict[str, Any]) -> Any:
+        """Forward pass at the current step: the method's ``StepOutput`` (losses with 'total', vis tensors)."""
+        self._schedule(self.step)
+        self._train_mode()
+        torch.manual_seed(_step_seed(self.cfg.seed, self.step, self.info.rank))
+        return self.method(self.to_device(batch), self.ddp_depth, self.ddp_motion)
+
+    @torch.no_grad()
+    def mean_loss(self, dataset: Dataset | None = None, batches: int = 4) -> float:
+        """Mean total loss of the first ``batches`` batches of ``dataset`` (default: the training data) in file
+        order, nets in eval mode (no layer-norm noise) and a fixed seed: comparable before and after training."""
+        loader = DataLoader(dataset if dataset is not None else self.dataset.base, batch_size=self.local_batch)
+        self._schedule(self.step)
+        modes = [net.training for net in (self.depth_net, self.motion_net)]
+        self.depth_net.eval(), self.motion_net.eval()
+        torch.manual_seed(self.cfg.seed)
+        totals = []
+        for i, batch in enumerate(loader):
+            if i >= batches:
+                break
+            totals.append(float(self.method(self.to_device(batch), self.depth_net, self.motion_net).losses['total']))
+        self.depth_net.train(modes[0]), self.motion_net.train(modes[1])
+        return sum(totals) / max(len(totals), 1)
+
+    def train_step(self, batch: dict[str, Any]) -> Any:
+        """One optimiser step: forward, backward (all-reduced under DDP), global-norm clip, Adam, constraints."""
+        out = self.compute_losses(batch)
+        total = out.losses['total']
+        if not torch.isfinite(total):
+            raise TrainingError(f'non-finite loss at step {self.step}: '
+                                f'{ {k: float(v) for k, v in out.losses.items()} }')
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        params = [p for g in self.optimizer.param_groups for p in g['params']]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.optim.grad_clip_norm) \
+            if self.cfg.optim.grad_clip_norm > 0 else torch.tensor(float('nan'))
+        self.optimizer.step()
+        self.motion_net.constrain_scales_()
+        self.step += 1
+        out.losses['grad_norm'] = grad_norm.detach()
+        return out
+
+    # ----------------------------------------------------------------------------------------------- loop
+    def fit(self, on_step: Callable[['Trainer'], None] | None = None) -> dict[str, float]:
+        """Train until ``max_steps``; returns the last logged scalars. ``on_step`` runs after every step."""
+        bpe = self.batches_per_epoch()
+        bar = _progress(self.info.is_main and self.cfg.log.progress_bar, self.step, self.max_steps)
+        last: dict[str, float] = {}
+        tick, tick_step = time.perf_counter(), self.step
+        try:
+            while self.step < self.max_steps:
+                epoch, done = divmod(self.step, bpe)
+                for batch in self._loader(epoch, done):
+                    out = self.train_step(batch)
+                    self._after_step(out, bar)
+                    if self.step % self.cfg.log.every == 0 or self.step == self.max_steps:
+                        now = time.perf_counter()
+                        rate = (self.step - tick_step) * self.cfg.data.batch_size / max(now - tick, 1e-9)
+                        tick, tick_step = now, self.step
+                        last = self._log(out, rate, bar)
+                    if on_step is not None:
+                        on_step(self)
+                    if self.step >= self.max_steps:
+                        break
+        finally:
+            if bar is not None:
+                bar.close()
+        if not checkpointing.checkpoint_path(self.run_dir, self.step).exists():
+            self.save()
+        return last
+
+    def _after_step(self, out: Any, bar: Any) -> None:
+        if bar is not None:
+            bar.update(1)
+        if out.intrinsics is not None and not self._has_intrinsics:
+            self._track_learned_camera(out.intrinsics, *out.vis['rgb'].shape[-2:])
+        log = self.cfg.log
+        if self.info.is_main and log.image_every and self.step % log.image_every == 0 and out.vis:
+            self.logger.images(self.step, **out.vis)
+        if self.step % log.checkpoint_every == 0:
+            self.save()
+
+    def _track_learned_camera(self, K: torch.Tensor, height: int, width: int) -> None:
+        """Exponential moving average of the learned intrinsics: the camera a checkpoint of this run carries."""
+        mean = K.double().mean(0).cpu()
+        if self.camera is None:
+            ema = mean
+        else:
+            ema = 0.99 * torch.tensor(self.camera['K'], dtype=torch.float64) + 0.01 * mean
+        self.camera = {'K': ema.tolist(), 'width': width, 'height': height}
+
+    def _log(self, out: Any, rate: float, bar: Any) -> dict[str, float]:
+        scalars = {f'loss/{k}': float(v.detach()) for k, v in out.losses.items()}
+        scalars = distributed.all_reduce_mean(scalars, self.info)
+        scalars.update({'samples_per_s': rate, 'lr': self.optimizer.param_groups[0]['lr'],
+                        'field_scale': float(self.motion_net.field_scale)})
+        self.logger.scalars(self.step, scalars)
+        if bar is not None:
+            bar.set_postfix(loss=f"{scalars['loss/total']:.4f}", samples_s=f'{rate:.2f}')
+        return scalars
+
+    def save(self) -> Path | None:
+        """Write ``checkpoints/step_XXXXXXX.pt`` (rank 0 only) and keep the last ``log.keep_last``."""
+        if not self.info.is_main:
+            return None
+        path = save_checkpoint(
+            checkpointing.checkpoint_path(self.run_dir, self.step), model_config=self.model_config,
+            depth_net=self.depth_net, motion_net=self.motion_net, camera=self.camera, step=self.step,
+            optimizer=self.optimizer, rng=checkpointing.capture_rng(),
+            train_config={'recipe': self.cfg.to_dict(), 'bags': [str(b) for b in self.opts.bags],
+                          'world_size': self.info.world_size, 'num_samples': len(self.dataset)})
+        checkpointing.prune_checkpoints(self.run_dir, self.cfg.log.keep_last)
+        return path
+
+
+def _comparable(recipe: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A recipe without the keys that may change on resume without changing the result (display, workers)."""
+    if recipe is None:
+        return None
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in recipe.items()}
+    out.get('log', {}).pop('progress_bar', None)
+    out.get('data', {}).pop('num_workers', None)
+    return out
+
+
+def _step_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step * 7_919 + rank * 104_729) % (2 ** 63 - 1)
+
+
+def _progress(enabled: bool, start: int, total: int) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, initial=start, unit='step', dynamic_ncols=True, mininterval=1.0)
