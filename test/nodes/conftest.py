@@ -154,20 +154,6 @@ class Harness:
 
 @pytest.fixture
 def harness(ros_context, fake_predictor_cls):
-    made = []
-
-    def make(params=(), compressed=False, factory=None):
-        factory = factory or (lambda p: fake_predictor_cls(p['max_time_gap']))
-        made.append(Harness(ros_context, factory, params, compressed))
-        return made[-1]
-    yield make
-    for h in made:
-        h.close()
-
-
-
-@pytest.fixture
-def harness(ros_context, fake_predictor_cls):
     """``harness(params=(), compressed=False, factory=None) -> Harness``; all are closed after the test."""
     if rclpy is None:
         pytest.skip('rclpy (or the generated tf2_msgs) is not importable')
