@@ -10,6 +10,10 @@ os.environ.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(1,
 os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE',
                       str(Path(__file__).resolve().parents[1] / 'config' / 'fastdds_shm.xml'))
 
+# The real recordings nobody here made (../shared/data/real beside the checkout; never copied into the repo).
+_REAL = [Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'real', Path('/work/shared/data/real')]
+os.environ.setdefault('SELFDEPTH_REAL_DATA', str(next((p for p in _REAL if p.is_dir()), _REAL[0])))
+
 import pytest  # noqa: E402
 
 

@@ -1,4 +1,5 @@
 """Salvage of truncated MCAP files: intact messages recovered, losses counted, the reader falls back with a warning."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from selfdepth_ros.bag.reader import BagReader
 from selfdepth_ros.bag.salvage import salvage_mcap
 from selfdepth_ros.bag.testing import write_toy_drive
 
-REAL = Path('/work/shared/data/real/ros2_bags/nav2_turtlebot.mcap')
+REAL = Path(os.environ['SELFDEPTH_REAL_DATA']) / 'ros2_bags' / 'nav2_turtlebot.mcap'
 
 
 def _truncate(src: Path, dst: Path, keep: float) -> Path:

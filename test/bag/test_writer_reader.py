@@ -1,4 +1,5 @@
 """BagWriter → BagReader round trips in both storages, and reading real bags we did not write."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from selfdepth_ros.bag.reader import BagReader
 from selfdepth_ros.bag.samples import CameraInfoSample, ImageSample, OdometrySample
 from selfdepth_ros.bag.writer import BagWriter
 
-REAL = Path('/work/shared/data/real/ros2_bags')
+REAL = Path(os.environ['SELFDEPTH_REAL_DATA']) / 'ros2_bags'
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason='shared real bags not present on this machine')
 
 

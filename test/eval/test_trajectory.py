@@ -1,4 +1,5 @@
 """Trajectory metrics through evo: known perturbations give known ATE/RPE; ego-motion integration."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from scipy.spatial.transform import Rotation
 from selfdepth_ros.eval.trajectory import (align_trajectory, ate, integrate_ego_motion, rpe, snippet_ate,
                                            trajectory_metrics)
 
-KITTI_00 = Path('/work/shared/data/real/poses/KITTI_00_gt.txt')
+KITTI_00 = Path(os.environ['SELFDEPTH_REAL_DATA']) / 'poses' / 'KITTI_00_gt.txt'
 
 
 def _curvy_path(n=60, seed=0):
