@@ -8,6 +8,7 @@ trainable output scales (init 0.01, floor 0.001), an optional auto-mask, and the
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -81,21 +82,43 @@ class MotionNet(nn.Module):
         if cfg.learn_intrinsics:
             self.foci = nn.Conv2d(channels[-1], 2, 1)
             self.offsets = nn.Conv2d(channels[-1], 2, 1, bias=False)
-        self.rotation_scale = nn.Parameter(torch.tensor(cfg.motion_scale_init))
-        self.translation_scale = nn.Parameter(torch.tensor(cfg.motion_scale_init))
+        # The two output scales are trained in log space: Adam moves a parameter by ~lr per step whatever its
+        # size, so a linear scale of 0.01 (5e-4 per step) falls to the floor within ~20 steps of early, noisy
+        # gradients and the translation can then never reach the depth net's scale (depth collapses onto
+        # min_depth). In log space each step changes the scale by ~lr relatively.
+        self.log_rotation_scale = nn.Parameter(torch.tensor(math.log(cfg.motion_scale_init)))
+        self.log_translation_scale = nn.Parameter(torch.tensor(math.log(cfg.motion_scale_init)))
         self.field_scale = 1.0
         self.register_buffer('rgb_mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('rgb_std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
-    def _floored(self, scale: torch.Tensor) -> torch.Tensor:
-        floor = self.config.motion_scale_floor  # 001's constraint relu(x − min) + min
-        return F.relu(scale - floor) + floor
+    def _floored(self, log_scale: torch.Tensor) -> torch.Tensor:
+        floor = self.config.motion_scale_floor  # 001's constraint relu(x − min) + min, on exp(log_scale)
+        return F.relu(log_scale.exp() - floor) + floor
+
+    @property
+    def rotation_scale(self) -> torch.Tensor:
+        """The rotation output scale in use (floored), a 0-d tensor."""
+        return self._floored(self.log_rotation_scale)
+
+    @property
+    def translation_scale(self) -> torch.Tensor:
+        """The translation (and residual field) output scale in use (floored), a 0-d tensor."""
+        return self._floored(self.log_translation_scale)
 
     @torch.no_grad()
     def constrain_scales_(self) -> None:
         """Project the two output scales onto [floor, ∞) in place (call after each optimiser step, as 001)."""
-        for scale in (self.rotation_scale, self.translation_scale):
-            scale.clamp_(min=self.config.motion_scale_floor)
+        for log_scale in (self.log_rotation_scale, self.log_translation_scale):
+            log_scale.clamp_(min=math.log(self.config.motion_scale_floor))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Checkpoints written before the log-space scales hold the linear ``rotation_scale``/``translation_scale``.
+        for name in ('rotation_scale', 'translation_scale'):
+            old = state_dict.pop(prefix + name, None)
+            if old is not None and prefix + 'log_' + name not in state_dict:
+                state_dict[prefix + 'log_' + name] = old.clamp_min(self.config.motion_scale_floor).log()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _prepare(self, rgb1: torch.Tensor, depth1: torch.Tensor, rgb2: torch.Tensor,
                  depth2: torch.Tensor) -> torch.Tensor:
@@ -115,8 +138,8 @@ class MotionNet(nn.Module):
         features = self.encoder(x)
         bottleneck = features[-1].mean(dim=(2, 3), keepdim=True)
         background = self.background_motion(bottleneck)  # B×6×1×1
-        rot_scale = self._floored(self.rotation_scale)
-        trans_scale = self._floored(self.translation_scale)
+        rot_scale = self.rotation_scale
+        trans_scale = self.translation_scale
         rotation = background[:, :3, 0, 0] * rot_scale
         translation = background[:, 3:, 0, 0] * trans_scale
         batch, _, height, width = x.shape

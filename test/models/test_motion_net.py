@@ -1,4 +1,6 @@
 """Motion net: outputs and shapes, 001 output scales, burn-in, auto-mask, intrinsics head, gradients."""
+import math
+
 import pytest
 import torch
 
@@ -32,11 +34,22 @@ def test_output_scales_start_at_001_and_respect_the_floor(tiny):
     inputs = _pair(cfg)
     with torch.no_grad():
         base = net(*inputs)
-        net.rotation_scale.fill_(-5.0)  # below the floor: the forward uses 0.001
+        net.log_rotation_scale.fill_(math.log(1e-5))  # below the floor: the forward uses 0.001
         floored = net(*inputs)
     torch.testing.assert_close(floored.rotation, base.rotation * 0.1)
     net.constrain_scales_()
     assert net.rotation_scale.item() == pytest.approx(0.001)
+    assert net.log_rotation_scale.item() == pytest.approx(math.log(0.001))
+
+
+def test_linear_scales_of_old_checkpoints_load_into_log_space(tiny):
+    net = MotionNet(tiny)
+    state = net.state_dict()
+    del state['log_rotation_scale'], state['log_translation_scale']
+    state['rotation_scale'], state['translation_scale'] = torch.tensor(0.05), torch.tensor(0.0001)
+    net.load_state_dict(state)
+    assert net.rotation_scale.item() == pytest.approx(0.05)
+    assert net.translation_scale.item() == pytest.approx(0.001)  # below the floor: loaded at the floor
 
 
 def test_field_scale_burn_in_and_disabled_field(tiny):
