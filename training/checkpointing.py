@@ -26,7 +26,7 @@ def checkpoint_dir(run_dir: str | Path) -> Path:
 
 
 def checkpoint_path(run_dir: str | Path, step: int) -> Path:
-    """``RUN_DIR/checkpoints/step_XXXXXXX.pt`` for ``step``."""
+    """``RUN_DIR/checkpoints/step_NNNNNNN.pt`` for ``step``."""
     return checkpoint_dir(run_dir) / f'step_{step:07d}.pt'
 
 

@@ -2,7 +2,7 @@
 
 TensorBoard's writer needs the ``tensorboard`` package, which this project does not install, so scalars go
 to ``RUN_DIR/metrics.csv`` (one row per logged step, one column per scalar) and images to
-``RUN_DIR/images/step_XXXXXXX.png``: one row per sample with the input frame, the predicted depth
+``RUN_DIR/images/step_NNNNNNN.png``: one row per sample with the input frame, the predicted depth
 (inverse depth, magma colour map, near = bright) and the residual motion field (x, y, z mapped to R, G, B
 around grey, scaled by the largest magnitude in the grid).
 """
@@ -116,7 +116,7 @@ class RunLogger:
 
     def images(self, step: int, rgb: torch.Tensor, depth: torch.Tensor,
                motion: torch.Tensor | None = None) -> Path | None:
-        """Write ``RUN_DIR/images/step_XXXXXXX.png`` (see :func:`summary_grid`); returns its path."""
+        """Write ``RUN_DIR/images/step_NNNNNNN.png`` (see :func:`summary_grid`); returns its path."""
         if not self.enabled:
             return None
         path = self.run_dir / 'images' / f'step_{step:07d}.png'

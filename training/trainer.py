@@ -290,7 +290,7 @@ class Trainer:
         return scalars
 
     def save(self) -> Path | None:
-        """Write ``checkpoints/step_XXXXXXX.pt`` (rank 0 only) and keep the last ``log.keep_last``."""
+        """Write ``checkpoints/step_NNNNNNN.pt`` (rank 0 only) and keep the last ``log.keep_last``."""
         if not self.info.is_main:
             return None
         path = save_checkpoint(
