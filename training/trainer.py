@@ -86,9 +86,8 @@ class Trainer:
         if opts.freeze_encoder:
             for net in (self.depth_net, self.motion_net):
                 net.encoder.requires_grad_(False)
-        params = [p for net in (self.depth_net, self.motion_net) for p in net.parameters() if p.requires_grad]
         o = cfg.optim
-        self.optimizer = torch.optim.Adam(params, lr=o.lr, betas=(o.beta1, o.beta2), weight_decay=o.weight_decay)
+        self.optimizer = torch.optim.Adam(self._param_groups(), betas=(o.beta1, o.beta2), weight_decay=o.weight_decay)
         if resume_ckpt is not None:
             self._restore(resume_ckpt)
         self.method = build_method(cfg)
@@ -101,6 +100,21 @@ class Trainer:
             (self.run_dir / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     # ----------------------------------------------------------------------------------------------- set-up
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """Adam groups: every trainable weight at ``optim.lr``; the motion net's log output scales at
+        ``optim.lr × optim.output_scale_lr_factor`` (each group keeps its ``base_lr`` for the decay schedule)."""
+        nets = (self.depth_net, self.motion_net)
+        scale_names = ('log_rotation_scale', 'log_translation_scale')
+        scales = [p for n, p in self.motion_net.named_parameters() if n in scale_names and p.requires_grad]
+        ids = {id(p) for p in scales}
+        weights = [p for net in nets for p in net.parameters() if p.requires_grad and id(p) not in ids]
+        o = self.cfg.optim
+        groups = [{'params': weights, 'lr': o.lr, 'base_lr': o.lr}]
+        if scales:
+            lr = o.lr * o.output_scale_lr_factor
+            groups.append({'params': scales, 'lr': lr, 'base_lr': lr})
+        return groups
+
     @property
     def local_batch(self) -> int:
         return self.cfg.data.batch_size // self.info.world_size
@@ -175,9 +189,8 @@ class Trainer:
         set_randln_ramp(self.depth_net, ramp)
         set_randln_ramp(self.motion_net, ramp)
         decays = sum(step >= s for s in self.cfg.optim.lr_decay_steps)
-        lr = self.cfg.optim.lr * self.cfg.optim.lr_decay_factor ** decays
         for group in self.optimizer.param_groups:
-            group['lr'] = lr
+            group['lr'] = group['base_lr'] * self.cfg.optim.lr_decay_factor ** decays
 
     def _train_mode(self) -> None:
         for net in (self.depth_net, self.motion_net):

@@ -46,7 +46,11 @@ class ModelConfig:
     motion_auto_mask: bool = False
     """001 option: zero the residual field where its magnitude is below the batch mean."""
     motion_scale_init: float = 0.01
-    """Initial value of the two trainable output scales (rotation, translation) of the motion net (001)."""
+    """Initial value of the motion net's trainable rotation output scale (001: 0.01 for both scales)."""
+    translation_scale_init: float = 0.01
+    """Initial value of its trainable translation (and residual field) output scale (001: 0.01). The raw outputs
+    start at ~0.3 and grow slowly, so start it near the expected per-frame translation at the depth scale the
+    recipe's ``depth_prior_metres`` sets (see config/train/dynamic_scenes_small.yaml)."""
     motion_scale_floor: float = 0.001
     """Lower bound of those scales (001's constraint)."""
 
@@ -73,9 +77,10 @@ class ModelConfig:
         if not 0 <= self.randln_noise_std <= 0.5:
             raise ValueError('ModelConfig.randln_noise_std must be in [0, 0.5] (above 0.5 the truncated noise '
                              f'factor can turn negative), got {self.randln_noise_std!r}')
-        if not 0 < self.motion_scale_floor <= self.motion_scale_init:
-            raise ValueError('ModelConfig needs 0 < motion_scale_floor <= motion_scale_init, got '
-                             f'{self.motion_scale_floor!r} and {self.motion_scale_init!r}')
+        for name in ('motion_scale_init', 'translation_scale_init'):
+            if not 0 < self.motion_scale_floor <= getattr(self, name):
+                raise ValueError(f'ModelConfig needs 0 < motion_scale_floor <= {name}, got '
+                                 f'{self.motion_scale_floor!r} and {getattr(self, name)!r}')
 
     @classmethod
     def small(cls, **overrides: Any) -> 'ModelConfig':

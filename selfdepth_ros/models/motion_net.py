@@ -4,7 +4,7 @@ Layout: a ResNet encoder over the 8-channel pair (so torchvision weights can ini
 adapted by ``adapt_first_conv``) instead of 001's plain 7-conv tower; the heads follow 001's reference:
 rotation and ego translation from the global-mean bottleneck, the residual field started from them and
 refined coarse-to-fine through every encoder level and the input (FlowNet-like residual upsampling), two
-trainable output scales (init 0.01, floor 0.001), an optional auto-mask, and the intrinsics head.
+trainable output scales (001: init 0.01, floor 0.001), an optional auto-mask, and the intrinsics head.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class MotionNet(nn.Module):
         # gradients and the translation can then never reach the depth net's scale (depth collapses onto
         # min_depth). In log space each step changes the scale by ~lr relatively.
         self.log_rotation_scale = nn.Parameter(torch.tensor(math.log(cfg.motion_scale_init)))
-        self.log_translation_scale = nn.Parameter(torch.tensor(math.log(cfg.motion_scale_init)))
+        self.log_translation_scale = nn.Parameter(torch.tensor(math.log(cfg.translation_scale_init)))
         self.field_scale = 1.0
         self.register_buffer('rgb_mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('rgb_std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)

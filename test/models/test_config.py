@@ -8,7 +8,13 @@ def test_defaults_are_001():
     cfg = ModelConfig()
     assert (cfg.encoder_depth, cfg.encoder_width, cfg.height, cfg.width) == (18, 64, 128, 416)
     assert cfg.norm == 'randln' and cfg.randln_noise_std == 0.5 and cfg.use_motion_field
-    assert (cfg.motion_scale_init, cfg.motion_scale_floor) == (0.01, 0.001)
+    assert (cfg.motion_scale_init, cfg.translation_scale_init, cfg.motion_scale_floor) == (0.01, 0.01, 0.001)
+
+
+def test_output_scales_start_at_their_own_inits():
+    from selfdepth_ros.models import MotionNet
+    net = MotionNet(ModelConfig.small(motion_scale_init=0.02, translation_scale_init=0.3))
+    assert float(net.rotation_scale) == pytest.approx(0.02) and float(net.translation_scale) == pytest.approx(0.3)
 
 
 def test_small_preset_and_overrides():
@@ -30,6 +36,7 @@ def test_dict_round_trip():
     ('min_depth', 0.0, 'min_depth must be > 0'),
     ('randln_noise_std', 0.8, 'randln_noise_std must be in'),
     ('motion_scale_floor', 0.1, 'motion_scale_floor <= motion_scale_init'),
+    ('translation_scale_init', 1e-4, 'motion_scale_floor <= translation_scale_init'),
 ])
 def test_invalid_fields_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):

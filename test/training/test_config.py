@@ -25,19 +25,24 @@ def test_shipped_recipes_validate(name):
 
 def test_dynamic_scenes_recipe_has_the_001_reference_values():
     cfg = load_config(RECIPES / 'dynamic_scenes.yaml')
-    assert cfg.loss == DynamicScenesWeights(2.0, 3.0, 0.002, 0.002, 0.1, 2.0, 0.4)
+    reference = dict(rgb_consistency=2.0, ssim=3.0, depth_smoothing=0.002, rotation_cycle_consistency=0.002,
+                     translation_cycle_consistency=0.1, motion_smoothing=2.0, motion_drift=0.4)
+    assert {k: getattr(cfg.loss, k) for k in reference} == reference
     assert (cfg.optim.lr, cfg.optim.beta1, cfg.optim.grad_clip_norm) == (2e-4, 0.9, 10.0)
     assert (cfg.data.height, cfg.data.width, cfg.data.batch_size) == (128, 416, 16)
     assert (cfg.schedule.field_burn_in_start, cfg.schedule.field_burn_in_end) == (10_000, 20_000)
     small = load_config(RECIPES / 'dynamic_scenes_small.yaml')
-    assert small.loss == cfg.loss
+    assert {k: getattr(small.loss, k) for k in reference} == reference
+    assert cfg.loss.depth_scale_prior == 0.0 and small.loss.depth_scale_prior > 0  # ours, in the CPU recipe only
     assert 0 < small.schedule.field_burn_in_start < cfg.schedule.field_burn_in_start
 
 
 def test_loss_weight_names_match_the_loss_module():
     from training.losses.dynamic_scenes import DEFAULT_WEIGHTS
-    assert set(DynamicScenesWeights().__dict__) == set(DEFAULT_WEIGHTS)
-    assert DynamicScenesWeights().__dict__ == DEFAULT_WEIGHTS
+    weights = DynamicScenesWeights().__dict__
+    prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0}  # ours, off by default; not a 001 term
+    assert {k: weights.pop(k) for k in prior} == prior
+    assert weights == DEFAULT_WEIGHTS
 
 
 @pytest.mark.parametrize('data, message', [
@@ -48,8 +53,10 @@ def test_loss_weight_names_match_the_loss_module():
     ({'optim': {'lr': -1}}, 'optim: lr must be in (0, 1)'),
     ({'optim': {'lr_decay_steps': [1, 'a']}}, 'optim.lr_decay_steps[1]: expected an integer'),
     ({'method': 'foo'}, "method: expected one of ['dynamic_scenes', 'monodepth_baseline'], got 'foo'"),
-    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: rgb_consistency"),
+    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: depth_scale_prior, depth_prior_metres, rgb_consistency"),
     ({'loss': {'ssim': -1.0}}, 'loss: ssim must be >= 0'),
+    ({'loss': {'depth_prior_metres': 0}}, 'loss: depth_prior_metres must be > 0'),
+    ({'optim': {'output_scale_lr_factor': 0}}, 'optim: output_scale_lr_factor must be > 0'),
     ({'model': {'encoder_widht': 3}}, "model: unknown key 'encoder_widht'; valid keys: preset, encoder_depth"),
     ({'model': {'encoder_width': 2}}, 'model: ModelConfig.encoder_width must be an int >= 4'),
     ({'model': {'preset': 'huge'}}, "preset: expected 'default' or 'small'"),

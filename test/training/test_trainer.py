@@ -135,3 +135,21 @@ def test_each_recipe_runs_a_step_and_writes_images(tmp_path, method):
     assert (tmp_path / 'images' / 'step_0000001.png').exists()
     with pytest.raises(TrainingError, match='needs 3 frames per sample, the dataset gives 2'):
         Trainer(tiny_config('monodepth_baseline'), fakes.RandomPairs(n=2, frames=2), RunOptions(out=tmp_path / 'x'))
+
+
+@pytest.mark.parametrize('method', ['dynamic_scenes', 'monodepth_baseline'])
+def test_scale_prior_term_and_output_scale_learning_rate(tmp_path, method):
+    cfg = tiny_config(method, loss={'depth_scale_prior': 0.5, 'depth_prior_metres': 3.0},
+                      optim={'lr': 1e-3, 'output_scale_lr_factor': 50.0, 'lr_decay_steps': [1], 'lr_decay_factor': 0.5})
+    frames = 2 if method == 'dynamic_scenes' else 3
+    trainer = Trainer(cfg, fakes.RandomPairs(n=2, frames=frames), RunOptions(out=tmp_path, max_steps=2))
+    groups = trainer.optimizer.param_groups
+    assert [g['lr'] for g in groups] == [1e-3, 0.05]
+    scales = {id(trainer.motion_net.log_rotation_scale), id(trainer.motion_net.log_translation_scale)}
+    assert {id(p) for p in groups[1]['params']} == scales
+    assert not scales & {id(p) for p in groups[0]['params']}
+    out = trainer.train_step(next(iter(trainer._loader(0, 0))))
+    prior = float(out.losses['depth_scale_prior'])
+    assert prior > 0 and float(out.losses['total']) >= prior
+    trainer.fit()  # step 1 onwards: both groups decayed by the same factor
+    assert [g['lr'] for g in trainer.optimizer.param_groups] == [5e-4, 0.025]

@@ -2,7 +2,7 @@
 
 001 (dynamic scenes): photometric eq. 7, smoothness eq. 5, motion regularisers eqs. 2-4, cycle eq. 6, combined in
 ``dynamic_scenes_loss``. 004 / monodepth2 baseline: ``automasked_min_reprojection`` (eq. 10) and
-``monodepth_loss``.
+``monodepth_loss``. Ours: ``depth_scale_prior`` (a weak prior against the depth scale running away).
 """
 from training.losses.automask import automasked_min_reprojection, bidirectional_automask_loss, monodepth_loss
 from training.losses.cycle import (MotionCycleConsistency, motion_cycle_consistency, rotation_cycle_loss,
@@ -13,6 +13,7 @@ from training.losses.motion_regularizers import (MotionFieldRegularization, grou
 from training.losses.photometric import (OcclusionAwarePhotometricLoss, depth_proximity_weight,
                                          occlusion_aware_photometric_loss, occlusion_mask, reprojection_error,
                                          weighted_ssim)
+from training.losses.scale_prior import depth_scale_prior
 from training.losses.smoothness import EdgeAwareSmoothness, edge_aware_smoothness
 
 __all__ = [
@@ -23,5 +24,5 @@ __all__ = [
     'MotionFieldRegularization',
     'rotation_cycle_loss', 'translation_cycle_loss', 'motion_cycle_consistency', 'MotionCycleConsistency',
     'automasked_min_reprojection', 'bidirectional_automask_loss', 'monodepth_loss',
-    'DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'DynamicScenesLoss', 'swap_pair_order',
+    'DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'DynamicScenesLoss', 'swap_pair_order', 'depth_scale_prior',
 ]

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from training.losses.scale_prior import depth_scale_prior
+
 
 @dataclass
 class StepOutput:
@@ -41,3 +43,11 @@ def select_intrinsics(K: torch.Tensor, has_intrinsics: torch.Tensor | bool,
         raise ValueError('a sample has no camera intrinsics (bag without CameraInfo) and the model has no learned '
                          'intrinsics head; set model.learn_intrinsics: true')
     return torch.where(flags.view(-1, 1, 1), K.to(predicted.dtype), predicted)
+
+
+def add_scale_prior(losses: dict[str, torch.Tensor], depth: torch.Tensor, weight: float, metres: float) -> None:
+    """Add the weighted ``depth_scale_prior`` term of ``depth`` (B×1×H×W) to ``losses`` and its total (weight > 0)."""
+    if weight > 0:
+        term = weight * depth_scale_prior(depth, metres)
+        losses['depth_scale_prior'] = term
+        losses['total'] = losses['total'] + term

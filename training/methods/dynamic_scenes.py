@@ -4,7 +4,8 @@ A batch of B pairs ``images`` B×2×3×H×W becomes the 2B stack the 001 loss ex
 (frame 1 → frame 2), the last B the same pairs reversed. The depth net runs once on all 2B frames, the motion
 net once on the 2B ordered RGB-D pairs; ``training.losses.dynamic_scenes.dynamic_scenes_loss`` then adds eq. (7)
 photometric + SSIM, eq. (5) depth smoothing, eq. (6) rotation / translation cycle consistency and eqs. (2)-(3)
-motion-field smoothness and sparsity with the recipe's weights.
+motion-field smoothness and sparsity with the recipe's weights
+(plus our optional ``depth_scale_prior``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch
 
 from training.config import DynamicScenesWeights
 from training.losses.dynamic_scenes import dynamic_scenes_loss
-from training.methods.common import StepOutput, select_intrinsics
+from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
 
 
 class DynamicScenesMethod:
@@ -25,6 +26,7 @@ class DynamicScenesMethod:
 
     def __init__(self, weights: DynamicScenesWeights) -> None:
         self.weights = dataclasses.asdict(weights)
+        self.prior = (self.weights.pop('depth_scale_prior'), self.weights.pop('depth_prior_metres'))
 
     def __call__(self, batch: dict[str, Any], depth_net: Any, motion_net: Any) -> StepOutput:
         images = batch['images']
@@ -42,5 +44,6 @@ class DynamicScenesMethod:
         K = select_intrinsics(batch['K'].to(rgb.dtype), batch['has_intrinsics'], learned)
         losses = dynamic_scenes_loss(rgb, depth, motion.rotation, motion.translation, motion.residual,
                                      torch.cat([K, K]), self.weights)
+        add_scale_prior(losses, depth, *self.prior)
         vis = {'rgb': images[:, 0].detach(), 'depth': depth[:B].detach(), 'motion': motion.residual[:B].detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None)

@@ -7,7 +7,7 @@ what the dynamic-scene method is compared against. For each of ``num_scales`` de
 upsampled to full resolution, both sources are warped onto t (``z' p' = K R K⁻¹ z p + K T``) and
 ``training.losses.automask.monodepth_loss`` gives the auto-masked per-pixel minimum of
 ``0.85·(1−SSIM)/2 + 0.15·L1`` (004 eq. 10, forward direction) plus ``1e-3 / 2^s`` edge-aware smoothness;
-the scales are averaged.
+the scales are averaged (plus our optional ``depth_scale_prior`` on every frame's depth).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from selfdepth_ros.geometry import euler_to_matrix, inverse_warp
 from training.config import MonodepthWeights
 from training.losses.automask import monodepth_loss
-from training.methods.common import StepOutput, select_intrinsics
+from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
 
 
 class MonodepthBaselineMethod:
@@ -65,5 +65,6 @@ class MonodepthBaselineMethod:
             smooth.append(terms['smoothness'])
         n = len(totals)
         losses = {'photometric': sum(photo) / n, 'smoothness': sum(smooth) / n, 'total': sum(totals) / n}
+        add_scale_prior(losses, full, w.depth_scale_prior, w.depth_prior_metres)
         vis = {'rgb': target.detach(), 'depth': d_t.detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None)
