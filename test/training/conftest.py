@@ -11,18 +11,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope='session')
 def sim_bag(tmp_path_factory):
-    """``sim_bag(seed, frames, width=192, height=64)`` -> path of a synthetic-drive bag (cached per session)."""
+    """``sim_bag(seed, frames, width=192, height=64, moving_objects=4)`` -> path of a synthetic-drive bag
+    (cached per session)."""
     from selfdepth_ros.cli import main as selfdepth
 
     root = tmp_path_factory.mktemp('sim_bags')
     made: dict[tuple, Path] = {}
 
-    def make(seed: int, frames: int, width: int = 192, height: int = 64) -> Path:
-        key = (seed, frames, width, height)
+    def make(seed: int, frames: int, width: int = 192, height: int = 64, moving_objects: int = 4) -> Path:
+        key = (seed, frames, width, height, moving_objects)
         if key not in made:
-            out = root / f'drive_s{seed}_n{frames}_{width}x{height}'
+            out = root / f'drive_s{seed}_n{frames}_{width}x{height}_m{moving_objects}'
             rc = selfdepth(['simulate', '--out', str(out), '--frames', str(frames), '--seed', str(seed),
-                            '--width', str(width), '--height', str(height), '--quiet'])
+                            '--width', str(width), '--height', str(height),
+                            '--moving-objects', str(moving_objects), '--quiet'])
             assert rc == 0, f'selfdepth simulate failed for {key}'
             made[key] = out
         return made[key]

@@ -3,10 +3,12 @@
 1. Depth path (losses, warp, flip augmentation, depth net): the depth net alone, trained with the 001 loss
    and the ground-truth ego-motion / object motion of the synthetic drive, must beat the constant-depth
    predictor on a held-out drive. A disconnected loss, a wrong warp direction or an inconsistent flip fails it.
-2. Whole recipe (depth + motion nets, self-supervised): kept as an expected failure — at CI length (150
-   steps) the motion net does not yet learn the forward translation, so held-out depth does not move; the
-   recipe needs ~500 steps (bench/learning.py and selfdepth_ros/data/README.md show it learning).
-Test 1 runs in the default suite (~1 min on 2 cores); test 2 is slow: ``make test-slow``.
+2. Whole recipe (depth + motion nets, self-supervised, ``dynamic_scenes_small.yaml``) on static-world drives: held-out
+   depth must beat its untrained start and the constant predictor by 15 %. Static worlds, because within CI's
+   budget moving objects are not learned yet (they drift to infinity, as with any static-scene loss early on);
+   ``bench/learning.py`` measures the full dynamic drives over several seeds. Not yet robust (issue #4): a
+   slow, labelled expected failure until it is; ``make test-slow`` runs it (~4 min on 2 cores).
+Test 1 runs in the default suite (~1 min on 2 cores).
 """
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from training.config import load_config
 from training.trainer import RunOptions, Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = 150
+STEPS = 600
 GT_POSE_STEPS = 120
 
 
@@ -69,19 +71,28 @@ def test_depth_net_learns_with_ground_truth_motion(sim_bag):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason='self-supervised motion is not learned within 150 CPU steps (see module doc)')
-def test_small_dynamic_scenes_recipe_improves_held_out_abs_rel(tmp_path, sim_bag):
-    from training.evaluation import constant_depth_scores, evaluate_depth, load_held_out
+@pytest.mark.xfail(strict=False, reason='issue #4: not yet robust at 600 CPU steps (a run of this data reached abs '
+                   'rel 1.26 at step 300 from 0.44); bench/learning.py measures it over seeds')
+def test_small_dynamic_scenes_recipe_learns_depth_and_ego_motion(tmp_path, sim_bag):
+    """The whole self-supervised recipe (depth + motion nets, no labels) on three short static-world drives."""
+    from training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
 
     cfg = load_config(ROOT / 'config/train/dynamic_scenes_small.yaml',
-                      {'optim': {'lr': 5e-4}, 'log': {'progress_bar': False, 'image_every': 0}})
-    trainer = Trainer(cfg, build_dataset(cfg, [str(sim_bag(1, 40))]), RunOptions(out=tmp_path, max_steps=STEPS))
-    held_out = load_held_out(sim_bag(7, 16), cfg.data.width, cfg.data.height)
-    before = evaluate_depth(trainer.depth_net, held_out['rgb'], held_out['depth'], held_out['moving'])
-    constant = constant_depth_scores(held_out['depth'])
+                      {'log': {'progress_bar': False, 'image_every': 0, 'checkpoint_every': STEPS}})
+    bags = [str(sim_bag(seed, 100, 416, 128, moving_objects=0)) for seed in (1, 2, 3)]
+    trainer = Trainer(cfg, build_dataset(cfg, bags), RunOptions(out=tmp_path, max_steps=STEPS))
+    held_out = load_held_out(sim_bag(7, 24, 416, 128, moving_objects=0), cfg.data.width, cfg.data.height)
+
+    def scores():
+        depth = evaluate_depth(trainer.depth_net, held_out['rgb'], held_out['depth'])
+        ego = evaluate_ego_motion(trainer.depth_net, trainer.motion_net, held_out['rgb'], held_out['pose'])
+        return depth['abs_rel'], ego['snippet_ate']
+
+    before, ate_before = scores()
+    constant = constant_depth_scores(held_out['depth'])['abs_rel']
     trainer.fit()
-    after = evaluate_depth(trainer.depth_net, held_out['rgb'], held_out['depth'], held_out['moving'])
-    print(f'abs rel: constant {constant["abs_rel"]:.3f}, untrained {before["abs_rel"]:.3f}, '
-          f'trained {after["abs_rel"]:.3f} after {STEPS} steps')
-    assert after['abs_rel'] < 0.85 * before['abs_rel']
-    assert after['abs_rel'] < 0.9 * constant['abs_rel']
+    after, ate_after = scores()
+    print(f'held-out abs rel: constant {constant:.3f}, untrained {before:.3f}, trained {after:.3f} ({STEPS} steps); '
+          f'5-frame ATE {ate_before:.4f} -> {ate_after:.4f} m')
+    assert after < 0.85 * before
+    assert after < 0.85 * constant
