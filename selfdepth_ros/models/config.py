@@ -51,6 +51,11 @@ class ModelConfig:
     """Initial value of its trainable translation (and residual field) output scale (001: 0.01). The raw outputs
     start at ~0.3 and grow slowly, so start it near the expected per-frame translation at the depth scale the
     recipe's ``depth_prior_metres`` sets (see config/train/dynamic_scenes_small.yaml)."""
+    zero_init_motion_head: bool = False
+    """Start the ego-motion head at zero (001 starts it random). Measured on the small recipe: a random head
+    predicts a wrong translation for the first hundreds of steps and the depth net learns to cancel it (scene
+    pushed to infinity); from zero, the first gradients point the translation forward and held-out 5-frame ATE
+    reached 0.03 m within 100 steps (random: 0.3-0.5 m at step 100)."""
     motion_scale_floor: float = 0.001
     """Lower bound of those scales (001's constraint)."""
 

@@ -74,6 +74,8 @@ class MotionNet(nn.Module):
         self.encoder = ResNetEncoder(cfg.encoder_depth, cfg.encoder_width, 8, cfg.norm, cfg.randln_noise_std)
         channels = self.encoder.num_channels
         self.background_motion = nn.Conv2d(channels[-1], 6, 1, bias=False)  # 3 angles + 3 translation
+        if cfg.zero_init_motion_head:
+            nn.init.zeros_(self.background_motion.weight)
         if cfg.use_motion_field:
             self.unrefined_residual = nn.Conv2d(6, 3, 1)
             # Coarse to fine: stride 32, 16, 8, 4, 2 features, then the 8-channel input itself.

@@ -17,6 +17,17 @@ def test_output_scales_start_at_their_own_inits():
     assert float(net.rotation_scale) == pytest.approx(0.02) and float(net.translation_scale) == pytest.approx(0.3)
 
 
+def test_zero_initialised_motion_head_predicts_no_ego_motion_but_still_learns():
+    import torch
+    from selfdepth_ros.models import MotionNet
+    net = MotionNet(ModelConfig.small(norm='batch', zero_init_motion_head=True)).eval()
+    rgb, depth = torch.rand(2, 3, 64, 192), torch.rand(2, 1, 64, 192) + 1
+    out = net(rgb, depth, rgb.flip(-1), depth)
+    assert float(out.rotation.abs().max()) == 0 and float(out.translation.abs().max()) == 0
+    out.translation[:, 2].sum().backward()
+    assert float(net.background_motion.weight.grad.abs().max()) > 0
+
+
 def test_small_preset_and_overrides():
     cfg = ModelConfig.small(learn_intrinsics=True)
     assert (cfg.height, cfg.width, cfg.encoder_width) == (64, 192, 16) and cfg.learn_intrinsics
