@@ -33,7 +33,7 @@ QUICK_ARGS = {
     'node_latency': ['--rounds', '3'],
     'dataset_speed': ['--frames', '20', '--rounds', '1'],
     'render_speed': ['--frames', '20'],
-    'learning': ['--steps', '30', '--frames', '40', '--test-frames', '20'],
+    'learning': ['--steps', '30', '--frames', '40', '--test-frames', '20', '--seeds', '0', '--smoke'],
 }
 TIMEOUT_S = {'full': 900, 'quick': 240}
 FULL_TIMEOUT_S = {'learning': 3600}  # trains two recipes for a fixed budget

@@ -12,7 +12,6 @@ Both run in the default suite (~1 and ~2 min on 2 cores).
 """
 from pathlib import Path
 
-import pytest
 import torch
 from torch.utils.data import DataLoader
 
