@@ -14,7 +14,8 @@ def test_defaults_are_001():
 def test_output_scales_start_at_their_own_inits():
     from selfdepth_ros.models import MotionNet
     net = MotionNet(ModelConfig.small(motion_scale_init=0.02, translation_scale_init=0.3))
-    assert float(net.rotation_scale) == pytest.approx(0.02) and float(net.translation_scale) == pytest.approx(0.3)
+    assert float(net.rotation_scale.detach()) == pytest.approx(0.02)
+    assert float(net.translation_scale.detach()) == pytest.approx(0.3)
 
 
 def test_zero_initialised_motion_head_predicts_no_ego_motion_but_still_learns():
