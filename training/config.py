@@ -105,7 +105,8 @@ class DepthScalePrior:
     """Our addition to both methods (not in 001 or monodepth2): a weak prior on the log of the mean depth.
 
     Self-supervision fixes depth only up to scale, and in short runs the depth net escapes early, wrong ego-motion
-    by pushing the whole scene to infinity (10³ m within 100 steps, where parallax and its gradients vanish).
+    by pushing the whole scene to infinity (mean depth 470 m after 100 steps, 2,600 m after 600: parallax and
+    its gradients vanish).
     ``depth_scale_prior · (mean log depth − log depth_prior_metres)²`` removes that escape; being weak, it leaves
     the scale free to settle with the translation (``training.losses.scale_prior``). 0 disables it.
     """
