@@ -68,6 +68,13 @@ class BagWriter:
             self._open = False
             self._writer.close()
 
+    def set_custom_data(self, key: str, value: str) -> None:
+        """Store a string ``key: value`` pair in ``metadata.yaml``'s ``custom_data`` (rosbag2 ≥ Iron), e.g.
+        provenance of an imported bag; written when the bag is closed."""
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise BagError(f'bag {self.path}: custom data key and value must be strings, got {key!r}: {value!r}')
+        self._writer.set_custom_data(key, value)
+
     def _connection(self, topic: str, msgtype: str) -> Any:
         conn = self._connections.get(topic)
         if conn is None:
