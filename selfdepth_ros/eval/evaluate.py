@@ -4,7 +4,10 @@ The same :func:`evaluate` scores offline predictions (the Predictor run on a GT 
 the live node (paired with the GT by stamp): both just yield :class:`FrameRecord`. JSON keys:
 ``depth``, ``depth_static``, ``depth_dynamic`` (monodepth2 metrics, 002's split), ``trajectory`` (evo ATE/RPE,
 snippet ATE), ``motion_field`` (EPE, static near-zero fraction), ``latency_ms``; a key is None when the
-inputs it needs were absent (e.g. no moving-object mask), and ``frames`` / ``config`` say what was scored.
+inputs it needs were absent (e.g. no moving-object mask) and ``absent`` then says why; ``baselines`` holds the
+scores of the trivial predictors of :mod:`~selfdepth_ros.eval.baselines` on the same pixels and frames
+(``constant_depth``, ``straight_ahead``); ``frames`` / ``config`` say what was scored (``config.protocol``: crop,
+depth caps, scaling, trajectory alignment and snippet protocol).
 """
 from __future__ import annotations
 
@@ -14,11 +17,14 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
+from selfdepth_ros.eval.baselines import ConstantDepthBaseline, straight_ahead_metrics
 from selfdepth_ros.eval.latency import latency_summary
-from selfdepth_ros.eval.metrics import DepthCaps, DepthMetricMean, frame_depth_metrics
+from selfdepth_ros.eval.metrics import CROPS, DepthCaps, crop_mask, valid_depth_mask
 from selfdepth_ros.eval.motion_metrics import STATIC_MOTION_THRESHOLD, MotionFieldMetrics
-from selfdepth_ros.eval.regions import MIN_DYNAMIC_AREA_FRACTION, dynamic_region_mask, region_depth_metrics
-from selfdepth_ros.eval.trajectory import ALIGNMENTS, align_trajectory, integrate_ego_motion, trajectory_metrics
+from selfdepth_ros.eval.regions import (MIN_DYNAMIC_AREA_FRACTION, RegionMetricMeans, dynamic_region_mask,
+                                        masked_depth_metrics, region_masks)
+from selfdepth_ros.eval.trajectory import (ALIGNMENTS, SNIPPET_PROTOCOLS, align_trajectory, integrate_ego_motion,
+                                           trajectory_metrics)
 
 Ego = tuple[np.ndarray, np.ndarray]
 
@@ -60,6 +66,8 @@ class EvalConfig:
     max_depth: float = 80.0
     median_scaling: bool = True
     """Per-image median scaling (monocular models); False for metric-scale models."""
+    crop: str = 'none'
+    """Depth pixels scored: 'none', or the KITTI 'garg' / 'eigen' crop (:data:`~selfdepth_ros.eval.metrics.CROPS`)."""
     min_dynamic_area: float = MIN_DYNAMIC_AREA_FRACTION
     """Smallest moving object counted in the dynamic region, as a fraction of the image (002: 0.5 %)."""
     static_motion_threshold: float = STATIC_MOTION_THRESHOLD
@@ -76,10 +84,21 @@ class EvalConfig:
             raise ValueError(f'trajectory_alignment must be one of {ALIGNMENTS}, got {self.trajectory_alignment!r}')
         if not 0 < self.min_depth < self.max_depth:
             raise ValueError(f'need 0 < min_depth < max_depth, got {self.min_depth}, {self.max_depth}')
+        if self.crop not in CROPS:
+            raise ValueError(f'crop must be one of {sorted(CROPS)}, got {self.crop!r}')
+        if self.snippet_protocol not in SNIPPET_PROTOCOLS:
+            raise ValueError(f'snippet_protocol must be one of {SNIPPET_PROTOCOLS}, got {self.snippet_protocol!r}')
 
     @property
     def caps(self) -> DepthCaps:
         return DepthCaps(self.min_depth, self.max_depth)
+
+    def protocol(self) -> dict:
+        """The scoring protocol in one dict (JSON ``config.protocol``)."""
+        return {'crop': self.crop, 'min_depth': self.min_depth, 'max_depth': self.max_depth,
+                'scaling': 'median' if self.median_scaling else 'none',
+                'trajectory_alignment': self.trajectory_alignment, 'snippet_protocol': self.snippet_protocol,
+                'snippet_length': self.snippet_length}
 
 
 @dataclass
@@ -134,28 +153,41 @@ class Evaluator:
 
     def __init__(self, config: EvalConfig | None = None) -> None:
         self.config = config or EvalConfig()
-        self._depth = DepthMetricMean()
-        self._static = DepthMetricMean()
-        self._dynamic = DepthMetricMean()
+        self._regions = RegionMetricMeans()
+        self._constant = ConstantDepthBaseline(self.config.caps, self.config.median_scaling)
         self._motion = MotionFieldMetrics(self.config.static_motion_threshold)
         self._gt_poses: list[np.ndarray | None] = []
         self._pred_poses: list[np.ndarray | None] = []
         self._egos: list[Ego | None] = []
         self._per_frame: dict[str, list] = {'stamp_ns': [], 'abs_rel': [], 'latency_ms': []}
         self._samples: list[FrameSample] = []
-        self._has_mask = False
+        self._seen = dict.fromkeys(('gt_depth', 'pred_depth', 'moving_mask'), 0)
+        self._crops: dict[tuple[int, int], np.ndarray] = {}
+
+    def _crop(self, gt: np.ndarray) -> np.ndarray:
+        """The ground truth with NaN outside the configured crop (so nothing outside it is ever scored)."""
+        if self.config.crop == 'none':
+            return gt
+        mask = self._crops.get(gt.shape)
+        if mask is None:
+            mask = self._crops[gt.shape] = crop_mask(gt.shape, self.config.crop)
+        return np.where(mask, gt, np.float32(np.nan))
 
     def add(self, rec: FrameRecord) -> None:
         index = len(self._per_frame['stamp_ns'])
         frame, gt, pred = None, None, None
+        self._seen['gt_depth'] += rec.gt_depth is not None
+        self._seen['pred_depth'] += rec.pred_depth is not None
         if rec.gt_depth is not None and rec.pred_depth is not None:
             gt = np.asarray(rec.gt_depth, dtype=np.float32)
             if gt.ndim != 2:
                 raise ValueError(f'frame {index}: gt_depth must be H×W, got shape {gt.shape}')
+            gt = self._crop(gt)
             pred = resize_depth(np.asarray(rec.pred_depth, dtype=np.float32), gt.shape)
             frame = self._add_depth(pred, gt, rec.moving_mask)
         else:
-            self._depth.add(None)
+            self._regions.add({'all': None})
+            self._constant.add(None)
         scale = frame['scale'] if frame is not None else 1.0
         pred_motion = None
         if rec.pred_motion is not None and rec.gt_motion is not None:
@@ -173,19 +205,14 @@ class Evaluator:
             self._maybe_keep_sample(index, rec, gt, pred * scale, pred_motion, scale)
 
     def _add_depth(self, pred: np.ndarray, gt: np.ndarray, moving_mask: np.ndarray | None) -> dict | None:
+        """Score the model and the constant-depth baseline on the same pixel sets; the model's 'all' metrics."""
         cfg = self.config
-        if moving_mask is not None:
-            self._has_mask = True
-            regions = region_depth_metrics(pred, gt, moving_mask, cfg.caps, cfg.median_scaling,
-                                           cfg.min_dynamic_area)
-            frame, static, dynamic = regions['all'], regions['static'], regions['dynamic']
-            self._static.add(static)
-            if dynamic is not None:  # frames without a moving object say nothing about the dynamic region
-                self._dynamic.add(dynamic)
-        else:
-            frame = frame_depth_metrics(pred, gt, cfg.caps, cfg.median_scaling)
-        self._depth.add(frame)
-        return frame
+        self._seen['moving_mask'] += moving_mask is not None
+        masks = region_masks(valid_depth_mask(pred, gt, cfg.caps), moving_mask, cfg.min_dynamic_area)
+        regions = masked_depth_metrics(pred, gt, masks, cfg.caps, cfg.median_scaling)
+        self._regions.add(regions)
+        self._constant.add(gt, masks)
+        return regions['all']
 
     def _maybe_keep_sample(self, index: int, rec: FrameRecord, gt: np.ndarray, pred_m: np.ndarray,
                            pred_motion: np.ndarray | None, scale: float) -> None:
@@ -208,9 +235,12 @@ class Evaluator:
             None if pred_motion is None else (pred_motion * scale).astype(np.float32), dyn))
         self._samples.sort(key=lambda s: s.index)
 
-    def _trajectory(self) -> tuple[dict | None, np.ndarray | None, np.ndarray | None]:
+    def _trajectory(self) -> tuple[dict | None, dict | None, np.ndarray | None, np.ndarray | None, str | None]:
+        """(model metrics, straight-ahead metrics, gt xyz, aligned est xyz, why absent)."""
         cfg = self.config
         keep = [i for i, g in enumerate(self._gt_poses) if g is not None and np.all(np.isfinite(g))]
+        if not keep:
+            return None, None, None, None, 'no ground-truth pose'
         if any(p is not None for p in self._pred_poses):
             keep = [i for i in keep if self._pred_poses[i] is not None]
             est = [self._pred_poses[i] for i in keep]
@@ -219,26 +249,50 @@ class Evaluator:
             chained = integrate_ego_motion(self._egos)
             est = [chained[i] for i in keep]
         else:
-            return None, None, None
+            return None, None, None, None, 'no predicted pose or ego-motion'
         if len(keep) < 3:
-            return None, None, None
+            return None, None, None, None, f'{len(keep)} frames with a ground-truth and a predicted pose (need 3)'
         gt, est = np.stack([self._gt_poses[i] for i in keep]), np.stack(est)
-        metrics = trajectory_metrics(gt, est, cfg.trajectory_alignment, cfg.snippet_length, cfg.snippet_protocol)
-        aligned, _ = align_trajectory(gt, est, cfg.trajectory_alignment)
-        return metrics, gt[:, :3, 3], aligned[:, :3, 3]
+        stamps = np.asarray([self._per_frame['stamp_ns'][i] for i in keep], np.int64)
+        try:
+            metrics = trajectory_metrics(gt, est, cfg.trajectory_alignment, cfg.snippet_length, cfg.snippet_protocol)
+            aligned, _ = align_trajectory(gt, est, cfg.trajectory_alignment)
+            baseline = straight_ahead_metrics(gt, stamps, cfg.trajectory_alignment, cfg.snippet_length,
+                                              cfg.snippet_protocol)
+        except ValueError as exc:  # e.g. a motionless estimate cannot be aligned
+            return None, None, None, None, f'not scored: {exc}'
+        return metrics, baseline, gt[:, :3, 3], aligned[:, :3, 3], None
+
+    def _absent(self, metrics: dict, trajectory_reason: str | None) -> dict[str, str]:
+        """Why each None section is None, from what the records carried (the CLI names missing bag topics)."""
+        seen = self._seen
+        if not seen['gt_depth']:
+            depth = 'no ground-truth depth'
+        elif not seen['pred_depth']:
+            depth = 'no predicted depth'
+        else:
+            depth = 'no valid ground-truth pixel (finite, within the depth caps and crop, with a finite prediction)'
+        mask = 'no moving-object mask' if not seen['moving_mask'] else None
+        reasons = {'depth': depth, 'depth_static': mask or depth,
+                   'depth_dynamic': mask or 'no moving object covering ≥ '
+                                            f'{100 * self.config.min_dynamic_area:g} % of an image',
+                   'trajectory': trajectory_reason or 'not scored',
+                   'motion_field': 'no frame pair with both predicted and ground-truth object motion',
+                   'latency_ms': 'no latency measured'}
+        return {key: reason for key, reason in reasons.items() if metrics.get(key) is None}
 
     def result(self) -> EvalResult:
-        traj, gt_xyz, est_xyz = self._trajectory()
+        traj, straight, gt_xyz, est_xyz, traj_reason = self._trajectory()
         metrics = {
-            'depth': self._depth.summary(),
-            'depth_static': self._static.summary() if self._has_mask else None,
-            'depth_dynamic': self._dynamic.summary() if self._has_mask else None,
+            **self._regions.summary(),
             'trajectory': traj,
             'motion_field': self._motion.summary(),
             'latency_ms': latency_summary(self._per_frame['latency_ms']),
+            'baselines': {'constant_depth': self._constant.summary(), 'straight_ahead': straight},
             'frames': len(self._per_frame['stamp_ns']),
-            'config': asdict(self.config),
+            'config': {**asdict(self.config), 'protocol': self.config.protocol()},
         }
+        metrics['absent'] = self._absent(metrics, traj_reason)
         return EvalResult(metrics, list(self._samples), gt_xyz, est_xyz, dict(self._per_frame))
 
 

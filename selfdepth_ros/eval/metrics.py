@@ -12,6 +12,14 @@ Monocular (relative-scale) predictions are first multiplied by the per-image med
 ``s = median(d) / median(d_pred)`` over the valid pixels; metric predictions are scored as they are. After
 scaling the prediction is clipped to the caps ``[min_depth, max_depth]`` (monodepth2 does the same). A dataset
 score is the mean of the per-image metrics (monodepth2: ``np.array(errors).mean(0)``), not a pixel-pooled mean.
+
+KITTI crops (:func:`crop_mask`): only pixels inside the crop count, as fractions of the ground-truth size
+truncated to integers and used as end-exclusive slices, exactly as monodepth2's ``evaluate_depth.py``
+(``np.array([...]).astype(np.int32)``, ``mask[r0:r1, c0:c1]``):
+- ``garg`` (Garg et al. ECCV 2016; the crop monodepth2 applies on its ``eigen`` split): rows
+  0.40810811·H … 0.99189189·H, columns 0.03594771·W … 0.96405229·W;
+- ``eigen`` (Eigen et al. NIPS 2014, as in monodepth's ``evaluate_kitti.py``): rows 0.3324324·H … 0.91351351·H,
+  columns 0.0359477·W … 0.96405229·W.
 """
 from __future__ import annotations
 
@@ -20,6 +28,33 @@ from dataclasses import dataclass
 import numpy as np
 
 METRIC_NAMES: tuple[str, ...] = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2', 'a3')
+
+CROPS: dict[str, tuple[float, float, float, float] | None] = {
+    'none': None,
+    'garg': (0.40810811, 0.99189189, 0.03594771, 0.96405229),
+    'eigen': (0.3324324, 0.91351351, 0.0359477, 0.96405229),
+}
+"""Crop name → (first row, end row, first column, end column) as fractions of H and W."""
+
+
+def crop_bounds(shape: tuple[int, int], crop: str) -> tuple[int, int, int, int]:
+    """``(r0, r1, c0, c1)`` of the crop on an H×W image: pixels ``[r0:r1, c0:c1]`` count (monodepth2's ints)."""
+    if crop not in CROPS:
+        raise ValueError(f'crop must be one of {sorted(CROPS)}, got {crop!r}')
+    h, w = int(shape[0]), int(shape[1])
+    fractions = CROPS[crop]
+    if fractions is None:
+        return 0, h, 0, w
+    r0, r1, c0, c1 = np.array([fractions[0] * h, fractions[1] * h, fractions[2] * w, fractions[3] * w]).astype(np.int32)
+    return int(r0), int(r1), int(c0), int(c1)
+
+
+def crop_mask(shape: tuple[int, int], crop: str) -> np.ndarray:
+    """H×W bool mask, True inside the named crop (all True for ``'none'``)."""
+    r0, r1, c0, c1 = crop_bounds(shape, crop)
+    mask = np.zeros(shape[:2], dtype=bool)
+    mask[r0:r1, c0:c1] = True
+    return mask
 
 
 @dataclass(frozen=True)

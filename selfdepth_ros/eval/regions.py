@@ -12,7 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from selfdepth_ros.eval.metrics import DepthCaps, compute_depth_errors, scaled_prediction, valid_depth_mask
+from selfdepth_ros.eval.metrics import (DepthCaps, DepthMetricMean, compute_depth_errors, scaled_prediction,
+                                        valid_depth_mask)
 
 MIN_DYNAMIC_AREA_FRACTION = 0.005
 
@@ -44,6 +45,41 @@ def dynamic_region_mask(moving_mask: np.ndarray, min_area_fraction: float = MIN_
     return keep[labels]
 
 
+def region_masks(valid: np.ndarray, moving_mask: np.ndarray | None,
+                 min_area_fraction: float = MIN_DYNAMIC_AREA_FRACTION) -> dict[str, np.ndarray]:
+    """The pixel sets scored for one image: ``{'all': valid}``, plus ``static`` and ``dynamic`` with a mask.
+
+    Args:
+        valid: H×W bool, the pixels that count (e.g. :func:`~selfdepth_ros.eval.metrics.valid_depth_mask`).
+        moving_mask: H×W, non-zero on moving objects, or None (no split).
+    """
+    if moving_mask is None:
+        return {'all': valid}
+    moving = _as_bool_mask(moving_mask, valid.shape, 'moving_mask')
+    return {'all': valid, 'static': valid & ~moving,
+            'dynamic': valid & dynamic_region_mask(moving_mask, min_area_fraction)}
+
+
+def masked_depth_metrics(pred: np.ndarray, gt: np.ndarray, masks: dict[str, np.ndarray], caps: DepthCaps = DepthCaps(),
+                         median_scaling: bool = True) -> dict[str, dict[str, float] | None]:
+    """The seven metrics over each pixel set of :func:`region_masks`, with one median ratio over ``masks['all']``.
+
+    Returns:
+        ``{name: m}`` per mask, each a metrics dict with ``scale`` and ``pixels``, or None when that set is empty.
+    """
+    out: dict[str, dict[str, float] | None] = {name: None for name in masks}
+    valid = masks['all']
+    if not valid.any():
+        return out
+    scaled, scale = scaled_prediction(pred, gt, valid, caps, median_scaling)  # one ratio for every region
+    gt64 = gt.astype(np.float64)
+    for name, region in masks.items():
+        if region.any():
+            out[name] = {**compute_depth_errors(scaled[region], gt64[region]), 'scale': scale,
+                         'pixels': int(region.sum())}
+    return out
+
+
 def region_depth_metrics(pred: np.ndarray, gt: np.ndarray, moving_mask: np.ndarray, caps: DepthCaps = DepthCaps(),
                          median_scaling: bool = True, min_area_fraction: float = MIN_DYNAMIC_AREA_FRACTION,
                          ) -> dict[str, dict[str, float] | None]:
@@ -56,16 +92,32 @@ def region_depth_metrics(pred: np.ndarray, gt: np.ndarray, moving_mask: np.ndarr
         ratio) and ``pixels``, or None when that region has no valid pixel.
     """
     valid = valid_depth_mask(pred, gt, caps)
-    moving = _as_bool_mask(moving_mask, gt.shape, 'moving_mask')
-    out: dict[str, dict[str, float] | None] = {'all': None, 'static': None, 'dynamic': None}
-    if not valid.any():
-        return out
-    scaled, scale = scaled_prediction(pred, gt, valid, caps, median_scaling)  # one ratio for both regions
-    gt64 = gt.astype(np.float64)
-    regions = {'all': valid, 'static': valid & ~moving,
-               'dynamic': valid & dynamic_region_mask(moving_mask, min_area_fraction)}
-    for name, region in regions.items():
-        if region.any():
-            out[name] = {**compute_depth_errors(scaled[region], gt64[region]), 'scale': scale,
-                         'pixels': int(region.sum())}
-    return out
+    _as_bool_mask(moving_mask, gt.shape, 'moving_mask')
+    return masked_depth_metrics(pred, gt, region_masks(valid, moving_mask, min_area_fraction), caps, median_scaling)
+
+
+class RegionMetricMeans:
+    """Sequence means of the per-image region metrics (JSON keys ``depth``, ``depth_static``, ``depth_dynamic``).
+
+    A frame scored with a moving-object mask counts in ``static`` (skipped there when it has no static pixel);
+    it counts in ``dynamic`` only when it has a dynamic region: frames without a moving object say nothing
+    about it. ``add({'all': None})`` records a frame without any valid pixel.
+    """
+
+    def __init__(self) -> None:
+        self.all, self.static, self.dynamic = DepthMetricMean(), DepthMetricMean(), DepthMetricMean()
+        self.split = False
+        """Whether any frame came with a moving-object mask."""
+
+    def add(self, regions: dict[str, dict[str, float] | None]) -> None:
+        self.all.add(regions['all'])
+        if 'static' in regions:
+            self.split = True
+            self.static.add(regions['static'])
+            if regions.get('dynamic') is not None:
+                self.dynamic.add(regions['dynamic'])
+
+    def summary(self) -> dict[str, dict | None]:
+        return {'depth': self.all.summary(),
+                'depth_static': self.static.summary() if self.split else None,
+                'depth_dynamic': self.dynamic.summary() if self.split else None}

@@ -44,6 +44,8 @@ figure { margin: 0; border: 1px solid #ddd; padding: 0.5em; background: #fff; }
 figcaption { font-size: 0.9em; color: #444; margin-top: 0.3em; }
 figure img { display: block; max-width: 100%; height: auto; }
 #report-status { font-size: 0.8em; color: #888; }
+td.baseline, th.baseline { color: #777; background: #fafafa; }
+p.note { font-size: 0.85em; color: #666; max-width: 40em; margin-top: -0.8em; }
 """
 
 
@@ -56,36 +58,67 @@ def _fmt(value) -> str:
 
 
 def _depth_table(metrics: dict) -> str:
-    cols = [('all pixels', metrics.get('depth')), ('static', metrics.get('depth_static')),
-            ('dynamic', metrics.get('depth_dynamic'))]
-    cols = [(name, m) for name, m in cols if m is not None]
+    """Rows: the metrics; per region (all / static / dynamic) a model column and a constant-depth column."""
+    constant = (metrics.get('baselines') or {}).get('constant_depth') or {}
+    cols = [(name, metrics.get(key), constant.get(key)) for name, key in
+            (('all pixels', 'depth'), ('static', 'depth_static'), ('dynamic', 'depth_dynamic'))]
+    cols = [c for c in cols if c[1] is not None]
     if not cols:
-        return '<p>No depth metrics (no frame had valid ground truth).</p>'
-    head = ''.join(f'<th>{name}</th>' for name, _ in cols)
+        reason = (metrics.get('absent') or {}).get('depth', 'no frame had valid ground truth')
+        return f'<p>No depth metrics ({html.escape(reason)}).</p>'
+    head = ''.join(f'<th colspan="2">{name}</th>' for name, _, _ in cols)
+    sub = '<th>model</th><th class="baseline">constant depth</th>' * len(cols)
     labels = {**METRIC_LABELS, 'frames': 'frames scored'}
-    rows = [f'<tr><td>{labels[k]}</td>' + ''.join(f'<td>{_fmt(m.get(k))}</td>' for _, m in cols) + '</tr>'
-            for k in (*METRIC_NAMES, 'frames')]
-    return f'<table id="depth-table"><tr><th>metric</th>{head}</tr>{"".join(rows)}</table>'
+    rows = [f'<tr><td>{labels[k]}</td>' + ''.join(
+        f'<td>{_fmt(m.get(k))}</td><td class="baseline">{_fmt((b or {}).get(k))}</td>' for _, m, b in cols) + '</tr>'
+        for k in (*METRIC_NAMES, 'frames')]
+    note = ''
+    if constant.get('prediction'):
+        note = f'<p class="note">constant depth: {html.escape(constant["prediction"])}'
+        if constant.get('constant_m') is not None:
+            note += f' = {constant["constant_m"]:.3f} m'
+        note += '; scored on the same pixels as the model.</p>'
+    return (f'<table id="depth-table"><tr><th rowspan="2">metric</th>{head}</tr><tr>{sub}</tr>{"".join(rows)}'
+            f'</table>{note}')
 
 
-def _kv_table(table_id: str, rows: list[tuple[str, object]]) -> str:
-    body = ''.join(f'<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>' for k, v in rows)
-    return f'<table id="{table_id}"><tr><th>quantity</th><th>value</th></tr>{body}</table>'
+def _kv_table(table_id: str, rows: list[tuple], columns: tuple[str, ...] = ('value',)) -> str:
+    head = ''.join(f'<th>{html.escape(c)}</th>' for c in columns)
+    body = ''.join(f'<tr><td>{html.escape(r[0])}</td>' + ''.join(f'<td>{_fmt(v)}</td>' for v in r[1:]) + '</tr>'
+                   for r in rows)
+    return f'<table id="{table_id}"><tr><th>quantity</th>{head}</tr>{body}</table>'
+
+
+def _trajectory_rows(traj: dict) -> list[tuple[str, object]]:
+    rows = [('alignment', traj['alignment']), ('ATE RMSE [m]', traj['ate']['rmse']),
+            ('ATE mean [m]', traj['ate']['mean']), ('alignment scale', traj['ate']['scale']),
+            ('RPE trans RMSE [m/frame]', traj['rpe']['trans_rmse']),
+            ('RPE rot RMSE [deg/frame]', traj['rpe']['rot_rmse_deg']), ('poses', traj['ate']['poses'])]
+    if 'snippet_ate' in traj:
+        sn = traj['snippet_ate']
+        rows += [(f'snippet ATE ({sn["length"]} frames, {sn["protocol"]}) mean [m]', sn['mean']),
+                 ('snippet ATE std [m]', sn['std']), ('snippets', sn['windows'])]
+    return rows
 
 
 def _other_tables(metrics: dict) -> str:
     parts = []
+    absent = metrics.get('absent') or {}
     traj = metrics.get('trajectory')
     if traj:
-        rows = [('alignment', traj['alignment']), ('ATE RMSE [m]', traj['ate']['rmse']),
-                ('ATE mean [m]', traj['ate']['mean']), ('alignment scale', traj['ate']['scale']),
-                ('RPE trans RMSE [m/frame]', traj['rpe']['trans_rmse']),
-                ('RPE rot RMSE [deg/frame]', traj['rpe']['rot_rmse_deg']), ('poses', traj['ate']['poses'])]
-        if 'snippet_ate' in traj:
-            sn = traj['snippet_ate']
-            rows += [(f'snippet ATE ({sn["length"]} frames, {sn["protocol"]}) mean [m]', sn['mean']),
-                     ('snippet ATE std [m]', sn['std']), ('snippets', sn['windows'])]
-        parts.append('<div><h3>Trajectory</h3>' + _kv_table('trajectory-table', rows) + '</div>')
+        straight = (metrics.get('baselines') or {}).get('straight_ahead')
+        rows = _trajectory_rows(traj)
+        if straight:
+            other = dict(_trajectory_rows(straight))
+            rows = [(k, v, other.get(k)) for k, v in rows]
+            table = _kv_table('trajectory-table', rows, ('model', 'straight-ahead'))
+            table += ('<p class="note">straight-ahead: constant speed along the optical axis, no rotation; speed '
+                      f'{html.escape(straight["speed"])}; same frames and alignment as the model.</p>')
+        else:
+            table = _kv_table('trajectory-table', rows)
+        parts.append('<div><h3>Trajectory</h3>' + table + '</div>')
+    elif 'trajectory' in absent:
+        parts.append(f'<div><h3>Trajectory</h3><p>Not scored: {html.escape(absent["trajectory"])}.</p></div>')
     motion = metrics.get('motion_field')
     if motion:
         parts.append('<div><h3>Motion field</h3>' + _kv_table('motion-table', [
@@ -147,12 +180,15 @@ def write_report(result: EvalResult, out_dir: Path | str, title: str = 'selfdept
                     out / 'timeline.png')
         seq_figs.append(_figure_html('timeline.png', 'per-frame abs rel and latency'))
     scaling = 'per-frame median scaling' if cfg.get('median_scaling', True) else 'metric (no scaling)'
+    crop = cfg.get('crop', 'none')
+    crop_text = 'no crop' if crop == 'none' else f'{crop} crop'
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="sub">{html.escape(source)} · {result.metrics.get('frames', 0)} frames · depth caps
-{caps.min_depth:g}–{caps.max_depth:g} m · {scaling} · <a href="metrics.json">metrics.json</a></p>
+{caps.min_depth:g}–{caps.max_depth:g} m · {html.escape(crop_text)} · {scaling} · trivial baselines (grey) on
+the same pixels and frames · <a href="metrics.json">metrics.json</a></p>
 <h2>Metrics</h2>
 <div class="tables">
 <div><h3>Depth (monodepth2 protocol; static/dynamic split as in 002)</h3>

@@ -7,8 +7,11 @@ truth before scoring, which is what ``evo_ape … -as`` does; metric trajectorie
 Snippet ATE (the short-window odometry score of SfMLearner / monodepth2 and of seed 004's table): every window
 of ``length`` consecutive frames is scored on its own and the per-window ATEs are averaged.
 - ``protocol='sim3'``: each window Sim(3)-aligned with Umeyama (evo), ATE = RMSE of the position error.
-- ``protocol='sfmlearner'``: both windows expressed relative to their first pose, one least-squares scale, and
-  SfMLearner's ``sqrt(Σ‖e‖²) / length`` (not a true RMSE, kept only so numbers compare with published tables).
+- ``protocol='sfmlearner'`` (SfMLearner's ``compute_ate``, copied by monodepth2's ``evaluate_pose.py``): both
+  windows re-expressed relative to their own first pose (so their first positions coincide at the origin), one
+  least-squares scale on the translations (``Σ g·e / Σ e²``), no rotation alignment, and the published error
+  ``sqrt(Σ‖s·e − g‖²) / length``. That code names it ``rmse`` but it is RMSE / sqrt(length) (÷ √5 for 5-frame
+  windows); it is kept exactly so numbers compare with published tables (JSON ``snippet_ate.window_error``).
 """
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ from evo.core.trajectory import PosePath3D
 
 ALIGNMENTS = ('sim3', 'se3', 'none')
 SNIPPET_PROTOCOLS = ('sim3', 'sfmlearner')
+WINDOW_ERRORS = {'sim3': 'rmse of the position error after a Sim(3) Umeyama alignment',
+                 'sfmlearner': 'sqrt(sum of squared position errors) / window length, after a least-squares scale '
+                               '(SfMLearner / monodepth2 compute_ate)'}
 
 
 def _as_pose_array(poses: Sequence[np.ndarray] | np.ndarray, name: str) -> np.ndarray:
@@ -180,7 +186,8 @@ def snippet_ate(gt_poses: np.ndarray, est_poses: np.ndarray, length: int = 5, pr
     """Mean ATE over all windows of ``length`` consecutive frames, each aligned on its own.
 
     Returns:
-        ``{'mean', 'std', 'windows', 'length', 'protocol'}`` (metres).
+        ``{'mean', 'std', 'windows', 'length', 'protocol', 'window_error'}`` (metres; ``window_error`` says
+        what one window's number is).
     """
     if protocol not in SNIPPET_PROTOCOLS:
         raise ValueError(f'protocol must be one of {SNIPPET_PROTOCOLS}, got {protocol!r}')
@@ -191,7 +198,7 @@ def snippet_ate(gt_poses: np.ndarray, est_poses: np.ndarray, length: int = 5, pr
     errors = np.array([window_ate(gt[i:i + length], est[i:i + length])
                        for i in range(0, len(gt) - length + 1, stride)])
     return {'mean': float(errors.mean()), 'std': float(errors.std()), 'windows': int(errors.size),
-            'length': length, 'protocol': protocol}
+            'length': length, 'protocol': protocol, 'window_error': WINDOW_ERRORS[protocol]}
 
 
 def trajectory_metrics(gt_poses: np.ndarray, est_poses: np.ndarray, alignment: str = 'sim3',

@@ -126,3 +126,14 @@ class FakePredictor:
 @pytest.fixture
 def fake_predictor():
     return FakePredictor()
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory):
+    """A real, untrained checkpoint at 64×96 with 8-wide nets (fast on one CPU thread)."""
+    from selfdepth_ros.checkpoint import build_models, save_checkpoint
+    from selfdepth_ros.models import ModelConfig
+    cfg = ModelConfig(height=64, width=96, encoder_width=8, decoder_width=8, motion_refine_width=8)
+    depth_net, motion_net = build_models(cfg)
+    return save_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pt', model_config=cfg, depth_net=depth_net,
+                           motion_net=motion_net)

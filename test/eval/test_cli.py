@@ -8,16 +8,6 @@ from selfdepth_ros.eval.cli import main
 KEYS = {'depth', 'depth_static', 'depth_dynamic', 'trajectory', 'motion_field', 'latency_ms'}
 
 
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory):
-    from selfdepth_ros.checkpoint import build_models, save_checkpoint
-    from selfdepth_ros.models import ModelConfig
-    cfg = ModelConfig(height=64, width=96, encoder_width=8, decoder_width=8, motion_refine_width=8)
-    depth_net, motion_net = build_models(cfg)
-    return save_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pt', model_config=cfg, depth_net=depth_net,
-                           motion_net=motion_net)
-
-
 def test_eval_checkpoint_writes_json_and_report(gt_bag, tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / 'm.json'
     rc = main(['--checkpoint', str(tiny_checkpoint), '--bag', str(gt_bag), '--json', str(out), '--report',

@@ -35,6 +35,14 @@ def test_report_files_and_tables(report):
     assert (report.parent / 'metrics.json').is_file()
 
 
+def test_report_tables_show_the_baselines(report):
+    page = report.read_text()
+    depth = page[page.index('id="depth-table"'):page.index('</table>', page.index('id="depth-table"'))]
+    assert depth.count('<th class="baseline">constant depth</th>') == 3 and depth.count('<td class="baseline">') == 24
+    traj = page[page.index('id="trajectory-table"'):page.index('</table>', page.index('id="trajectory-table"'))]
+    assert '<th>straight-ahead</th>' in traj and 'snippet ATE' in traj
+
+
 def test_motion_colours():
     rgb = motion_to_rgb(np.array([[[0, 0, 0], [0, 0, 1.0], [1.0, 0, 0], [np.nan, 0, 0]]]), max_norm=1.0)
     np.testing.assert_allclose(rgb[0, 0], [1, 1, 1])            # no motion: white
