@@ -1,17 +1,52 @@
 """Start the selfdepth perception node (the same graph `selfdepth run` starts without launch_ros).
 
     ros2 launch selfdepth_ros perception.launch.py image:=/cam/image_raw camera_info:=/cam/camera_info \
-        namespace:=front device:=cuda config:=/path/to/perception.yaml
+        namespace:=front checkpoint:=/path/to/model.pt device:=cuda config:=/path/to/perception.yaml
+
+Arguments left empty ('', the default for `checkpoint` and `device`) take the value of the parameter YAML
+(`config`), so a user YAML is respected; the shipped YAML loads the shipped model (`checkpoint: shipped`).
+No DDS profile is set unless `fastdds_profile:=FILE` is given, and then only for this node's process
+(e.g. `fastdds_profile:=$(ros2 pkg prefix selfdepth_ros)/share/selfdepth_ros/config/fastdds_shm.xml` for
+large images between processes on one host; it restricts UDP to 127.0.0.1).
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 PACKAGE = 'selfdepth_ros'
+FROM_YAML = ('checkpoint', 'device')
+"""Launch arguments that become parameter overrides only when non-empty (else the YAML's value stays)."""
+
+
+def _true(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value not in ('true', 'false', '1', '0', 'yes', 'no'):
+        raise ValueError(f'launch argument {name}: expected true or false, got {text!r}')
+    return value in ('true', '1', 'yes')
+
+
+def _node(context):
+    arg = {name: LaunchConfiguration(name).perform(context) for name in (
+        'image', 'camera_info', 'config', 'namespace', 'checkpoint', 'device', 'use_sim_time', 'log_level',
+        'fastdds_profile')}
+    overrides = {name: arg[name] for name in FROM_YAML if arg[name]}
+    overrides['use_sim_time'] = _true(arg['use_sim_time'], 'use_sim_time')
+    env = {'FASTDDS_DEFAULT_PROFILES_FILE': arg['fastdds_profile']} if arg['fastdds_profile'] else None
+    return [Node(
+        package=PACKAGE,
+        executable='perception_node',
+        name='selfdepth',
+        namespace=arg['namespace'],
+        parameters=[arg['config'], overrides],
+        remappings=[('image', arg['image']), ('camera_info', arg['camera_info'])],
+        ros_arguments=['--log-level', arg['log_level']],
+        additional_env=env,  # this process only: nothing leaks into the rest of an including launch file
+        output='screen',
+    )]
 
 
 def generate_launch_description():
@@ -22,20 +57,14 @@ def generate_launch_description():
         DeclareLaunchArgument('config', default_value=os.path.join(config_dir, 'perception.yaml'),
                               description='parameter YAML'),
         DeclareLaunchArgument('namespace', default_value='', description='node namespace'),
-        DeclareLaunchArgument('device', default_value='auto', description='auto | cpu | cuda[:N]'),
-        DeclareLaunchArgument('fastdds_profile', default_value=os.path.join(config_dir, 'fastdds_shm.xml'),
-                              description='Fast DDS XML (16 MB shared memory for large images)'),
+        DeclareLaunchArgument('checkpoint', default_value='',
+                              description="weights (.pt) or 'shipped'; '' = the YAML's checkpoint (the shipped "
+                                          "model in the default YAML; checkpoint: '' there = untrained)"),
+        DeclareLaunchArgument('device', default_value='', description="auto | cpu | cuda[:N]; '' = the YAML's"),
+        DeclareLaunchArgument('use_sim_time', default_value='false', description='follow /clock (bag replay)'),
+        DeclareLaunchArgument('log_level', default_value='info', description='debug | info | warn | error | fatal'),
+        DeclareLaunchArgument('fastdds_profile', default_value='',
+                              description="Fast DDS XML for this node only (e.g. config/fastdds_shm.xml: 16 MB "
+                                          "shared memory for large images, loopback UDP only); '' = none"),
     ]
-    node = Node(
-        package=PACKAGE,
-        executable='perception_node',
-        name='selfdepth',
-        namespace=LaunchConfiguration('namespace'),
-        parameters=[LaunchConfiguration('config'), {'device': LaunchConfiguration('device')}],
-        remappings=[('image', LaunchConfiguration('image')), ('camera_info', LaunchConfiguration('camera_info'))],
-        output='screen',
-    )
-    return LaunchDescription(args + [
-        SetEnvironmentVariable('FASTDDS_DEFAULT_PROFILES_FILE', LaunchConfiguration('fastdds_profile')),
-        node,
-    ])
+    return LaunchDescription(args + [OpaqueFunction(function=_node)])

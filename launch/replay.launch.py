@@ -1,12 +1,17 @@
 """Play a recorded bag (e.g. from `selfdepth simulate`) through the perception node, on the bag's clock.
 
-    ros2 launch selfdepth_ros replay.launch.py bag:=/path/to/drive rate:=1.0
+    ros2 launch selfdepth_ros replay.launch.py bag:=/path/to/drive rate:=1.0 checkpoint:=/path/to/model.pt
+
+`ros2 bag play --clock` publishes the bag's time on /clock and the node runs with `use_sim_time` (both follow the
+`use_sim_time` argument, default true). `checkpoint`, `device`, `config`, `log_level` and `fastdds_profile` are
+passed to perception.launch.py unchanged ('' = the YAML's value).
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription
+from launch.conditions import IfCondition, UnlessCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
@@ -21,13 +26,19 @@ def generate_launch_description():
         DeclareLaunchArgument('image', default_value='/camera/image_raw'),
         DeclareLaunchArgument('camera_info', default_value='/camera/camera_info'),
         DeclareLaunchArgument('config', default_value=os.path.join(share, 'config', 'perception.yaml')),
-        DeclareLaunchArgument('device', default_value='auto'),
+        DeclareLaunchArgument('checkpoint', default_value='', description="weights (.pt); '' = the YAML's"),
+        DeclareLaunchArgument('device', default_value='', description="auto | cpu | cuda[:N]; '' = the YAML's"),
+        DeclareLaunchArgument('use_sim_time', default_value='true', description="the node follows the bag's /clock"),
+        DeclareLaunchArgument('log_level', default_value='info'),
+        DeclareLaunchArgument('fastdds_profile', default_value='', description="node's Fast DDS XML; '' = none"),
     ]
+    passed = ('image', 'camera_info', 'config', 'checkpoint', 'device', 'use_sim_time', 'log_level', 'fastdds_profile')
     perception = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'perception.launch.py')),
-        launch_arguments={'image': LaunchConfiguration('image'), 'camera_info': LaunchConfiguration('camera_info'),
-                          'config': LaunchConfiguration('config'), 'device': LaunchConfiguration('device')}.items(),
+        launch_arguments={name: LaunchConfiguration(name) for name in passed}.items(),
     )
-    play = ExecuteProcess(cmd=['ros2', 'bag', 'play', LaunchConfiguration('bag'), '--rate', LaunchConfiguration('rate')],
-                          output='screen')
-    return LaunchDescription(args + [perception, play])
+    play_cmd = ['ros2', 'bag', 'play', LaunchConfiguration('bag'), '--rate', LaunchConfiguration('rate')]
+    sim_time = LaunchConfiguration('use_sim_time')
+    play = ExecuteProcess(cmd=play_cmd + ['--clock'], output='screen', condition=IfCondition(sim_time))
+    play_wall = ExecuteProcess(cmd=play_cmd, output='screen', condition=UnlessCondition(sim_time))
+    return LaunchDescription(args + [perception, play, play_wall])

@@ -27,6 +27,9 @@ from torch import nn
 from .models import DepthNet, ModelConfig, MotionNet
 
 FORMAT = 'selfdepth_ros/ckpt/1'
+SHIPPED = 'shipped'
+"""The ``checkpoint`` value that names the model shipped with the package (the node's default)."""
+SHIPPED_PATH = Path(__file__).resolve().parent / 'data' / 'selfdepth_small.pt'
 REQUIRED_KEYS = ('format', 'model_config', 'depth_net', 'motion_net', 'step')
 
 
@@ -83,6 +86,22 @@ def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth
     return path
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def resolve_checkpoint(value: str | Path | None) -> Path | None:
+    """The file a ``checkpoint`` setting names: :data:`SHIPPED` (``'shipped'``) is the model installed with the
+    package (:data:`SHIPPED_PATH`), ``''``/None means an untrained network (None), anything else is a path
+    (``~`` expanded)."""
+    if value is None or str(value) == '':
+        return None
+    if str(value) == SHIPPED:
+        return SHIPPED_PATH
+    return Path(value).expanduser()
+
+
 def load_checkpoint(path: str | Path, map_location: Any = 'cpu') -> dict[str, Any]:
     """Load and validate a checkpoint with ``torch.load(weights_only=True)``.
 
@@ -91,18 +110,26 @@ def load_checkpoint(path: str | Path, map_location: Any = 'cpu') -> dict[str, An
     """
     path = Path(path)
     if not path.is_file():
+        if path == SHIPPED_PATH:
+            raise FileNotFoundError(f'the shipped model {path} is not installed; give a checkpoint path, or '
+                                    "checkpoint: '' for an untrained network")
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         found = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
-        first = f'it references {found.group(1)}' if found else type(exc).__name__
+        if not found:  # not a pickle of objects at all: random bytes, another format, a damaged file
+            raise CheckpointError(f'{path} is not a readable torch checkpoint (damaged, truncated or not '
+                                  f'torch.save output): {_first_line(exc)}') from None
         raise CheckpointError(
             f'{path} is not a safe selfdepth_ros checkpoint: it contains Python objects other than tensors and '
-            f'plain containers, and unpickling it could run code; refused (weights_only=True), {first}') from None
-    except (RuntimeError, EOFError) as exc:
-        raise CheckpointError(f'{path} is not a readable torch checkpoint (truncated or not torch.save '
-                              f'output): {exc}') from None
+            f'plain containers, and unpickling it could run code; refused (weights_only=True), it references '
+            f'{found.group(1)}') from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - junk bytes raise KeyError, IndexError, ValueError, zip errors, ...
+        raise CheckpointError(f'{path} is not a readable torch checkpoint (damaged, truncated or not torch.save '
+                              f'output): {type(exc).__name__}: {_first_line(exc)}') from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != FORMAT:
         found = ckpt.get('format') if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f'{path}: expected a checkpoint with format {FORMAT!r}, found {found!r}')

@@ -55,7 +55,7 @@ def test_share_and_package_data(installed):
 
 
 @pytest.mark.xfail(strict=True, reason='training/ is still installed as a top-level package; moving it to '
-                                       'selfdepth_ros_training needs every `from training...` import changed (issue 12)')
+                   'selfdepth_ros_training needs every `from training...` import changed (issue 12)')
 def test_no_generic_top_level_package(installed):
     _, site = installed
     assert not (site / 'training').exists()

@@ -73,7 +73,8 @@ def _run_depends(pkg) -> set[str]:
 
 def test_every_third_party_import_has_a_declared_rosdep_key_or_a_pip_requirement():
     pkg, imports = _package(), _top_level_imports()
-    unknown = {name: sorted(where)[:3] for name, where in imports.items() if name not in ROSDEP and name not in PIP_ONLY}
+    unknown = {name: sorted(where)[:3] for name, where in imports.items()
+               if name not in ROSDEP and name not in PIP_ONLY}
     assert not unknown, f'imports without a rosdep key or pip requirement in this table: {unknown}'
     declared = _run_depends(pkg)
     missing = {name: ROSDEP[name] for name in imports if name in ROSDEP and ROSDEP[name] not in declared}

@@ -164,8 +164,8 @@ def node_ros_args(opts: ReplayOptions, image_msgtype: str) -> list[str]:
     params = []
     if opts.checkpoint is not None:
         params.append(f'checkpoint:={Path(opts.checkpoint).resolve()}')
-    else:
-        params.append('model_preset:=small')
+    else:  # the YAML's default is the shipped model: ask for the untrained one explicitly
+        params += ["checkpoint:=''", 'model_preset:=small']
     if image_msgtype == m.COMPRESSED_IMAGE:
         params.append('image_transport:=compressed')
     remaps = {'image': opts.image_topic}
@@ -303,8 +303,8 @@ def _wait_for_graph(executor, pubs: dict, rec: Recorder, graph: InProcessNode | 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='selfdepth replay', description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--checkpoint', help="weights for the node; 'none' = untrained small network (not with "
-                                        '--external-node, which uses whatever that node runs)')
+    p.add_argument('--checkpoint', help="weights for the node; 'shipped' = the installed model; 'none' = untrained "
+                                        'small network (not with --external-node, which uses whatever that node runs)')
     p.add_argument('--bag', type=Path, required=True, help='input bag with the camera topics')
     p.add_argument('--out', type=Path, required=True, help='output bag to create (MCAP; must not exist)')
     p.add_argument('--mode', choices=MODES, default=None, help='lockstep (default) or realtime')
@@ -330,6 +330,9 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
     if args.checkpoint is None and not args.external_node:
         raise ValueError("--checkpoint is required (a .pt file, or 'none' for an untrained network)")
     none = args.checkpoint is None or args.checkpoint.lower() == 'none'
+    if args.checkpoint == 'shipped':  # the model installed with the package (the node's default)
+        from selfdepth_ros.checkpoint import SHIPPED_PATH
+        args.checkpoint = str(SHIPPED_PATH)
     info = None if args.camera_info_topic.lower() in ('', 'none') else args.camera_info_topic
     return ReplayOptions(
         bag=args.bag, out=args.out, checkpoint=None if none else Path(args.checkpoint),
@@ -350,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     if opts.checkpoint is None and not opts.external_node:
         print('selfdepth replay: WARNING: --checkpoint none: the node runs an UNTRAINED small network',
               file=sys.stderr)
+    elif opts.checkpoint is not None and not opts.external_node:
+        from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
+        try:  # a junk or unsafe file: one line before any DDS is started
+            load_checkpoint(opts.checkpoint)
+        except CheckpointError as exc:
+            print(f'selfdepth replay: {exc}', file=sys.stderr)
+            return 2
     try:
         result = replay(opts)
     except (BagError, TimeoutError, ValueError) as exc:

@@ -45,7 +45,8 @@ def _mount(v: list) -> str | None:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec('checkpoint', '', "trained weights (.pt); '' = untrained network. Set at run time to hot-reload"),
+    Spec('checkpoint', 'shipped', "trained weights (.pt path); 'shipped' = the model installed with the package "
+         "(selfdepth_ros/data/selfdepth_small.pt); '' = untrained network. Set at run time to hot-reload"),
     Spec('device', 'auto', "'auto' (CUDA when available), 'cpu' or 'cuda[:N]'", read_only=True, check=_device),
     Spec('model_preset', 'default', "architecture when checkpoint is '': 'default' (001) or 'small' (CPU)",
          read_only=True, choices=('default', 'small')),
@@ -75,8 +76,8 @@ SPECS: tuple[Spec, ...] = (
     Spec('max_time_gap', 0.5, 'a larger gap (s) between frames resets the frame pair', low=1e-3, high=60.0),
     Spec('camera_info_wait', 0.2, 's to wait for the CameraInfo of an image before using the latest one',
          low=0.0, high=5.0),
-    Spec('no_pair_warn', 3.0, 'WARN in /diagnostics when no Image/CameraInfo pair arrived for this long (s)',
-         low=0.1, high=3600.0),
+    Spec('no_pair_warn', 3.0, 'WARN (console, throttled, and /diagnostics) naming both topics when no '
+         'Image/CameraInfo pair arrived for this long (s)', low=0.1, high=3600.0),
     Spec('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.05, high=60.0),
     Spec('scale_mode', 'relative', 'relative | camera_height | speed_topic (see docs of selfdepth_ros.nodes.scale)',
          choices=SCALE_MODES),

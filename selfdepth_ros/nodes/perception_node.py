@@ -16,6 +16,7 @@ Which scale the outputs carry: ``/diagnostics`` status ``<node>: scale`` (keys `
 """
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -49,13 +50,15 @@ OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)  # reli
 
 def default_predictor(p: dict[str, Any]):
     """Build the real ``Predictor`` from the node's parameters (checkpoint, device, preset, input size)."""
+    from ..checkpoint import resolve_checkpoint
     from ..inference import Predictor
     from ..models import ModelConfig
     cfg = ModelConfig.small() if p['model_preset'] == 'small' else ModelConfig()
     size = {k: v for k, v in (('height', p['input_height']), ('width', p['input_width'])) if v}
     cfg = cfg.replace(**size) if size else cfg
-    return Predictor(checkpoint=p['checkpoint'] or None, device=p['device'],
-                     model_config=cfg if (size or not p['checkpoint']) else None, max_gap_s=p['max_time_gap'])
+    checkpoint = resolve_checkpoint(p['checkpoint'])  # 'shipped' = the installed model, '' = untrained
+    return Predictor(checkpoint=checkpoint, device=p['device'],
+                     model_config=cfg if (size or checkpoint is None) else None, max_gap_s=p['max_time_gap'])
 
 
 class PerceptionNode(Node):
@@ -190,7 +193,8 @@ class PerceptionNode(Node):
             new[prm.name] = list(prm.value) if prm.name == 'camera_mount' else prm.value
         if new['checkpoint'] != self.p['checkpoint'] and new['checkpoint']:
             try:  # hot reload: the old weights stay if this fails
-                self.predictor.load(new['checkpoint'])
+                from ..checkpoint import resolve_checkpoint
+                self.predictor.load(resolve_checkpoint(new['checkpoint']))
             except Exception as exc:  # noqa: BLE001 - any load failure is a rejected parameter, not a crash
                 return SetParametersResult(successful=False, reason=f'checkpoint: cannot load: {exc}')
             self.model_info = self.predictor.describe()
@@ -314,6 +318,10 @@ class PerceptionNode(Node):
         level, message = 'OK', f"{s['rate_hz']:.1f} Hz"
         if idle_s > self.p['no_pair_warn']:
             level, message = 'WARN', f'no Image/CameraInfo pair for {idle_s:.1f} s on {topics}'
+            # On the console too (throttled), with what did arrive: that tells a wrong remap from a stamp mismatch.
+            self._warn('no_pair', f'{message} (received {self.pairer.received} images, '
+                       f'{self.pairer.infos_received} CameraInfo so far): check the remaps and that the camera '
+                       'publishes both', period_s=max(10.0, float(self.p['no_pair_warn'])))
         values = {**{k: f'{v:.2f}' for k, v in s.items()}, 'frames_processed': self.stats.total,
                   'frames_dropped': self.pairer.dropped, 'images_received': self.pairer.received,
                   'camera_infos_received': self.pairer.infos_received, 'image_topic': self.image_sub.topic_name,
@@ -331,8 +339,9 @@ class PerceptionNode(Node):
 
     def destroy_node(self) -> None:
         self._running = False
-        if self._worker.is_alive():
-            self._worker.join(timeout=5.0)
+        worker = getattr(self, '_worker', None)  # absent when __init__ failed (bad parameter, missing checkpoint)
+        if worker is not None and worker.is_alive():
+            worker.join(timeout=5.0)
         super().destroy_node()
 
 
@@ -353,12 +362,29 @@ def make_executor(kind: str = 'single', context=None) -> Executor:
     return SingleThreadedExecutor(context=context)
 
 
+def _rcl_reason(exc: Exception) -> str:
+    """An ``RCLError`` message without rcl's ``, at /path/file.c:123`` trail."""
+    return re.sub(r',? at [^,]*\.c:\d+', '', str(exc)).strip()
+
+
 def spin(node_factory: Callable[[], Node], args: list[str] | None = None, executor: str = 'single') -> int:
-    """``rclpy.init(args)`` → build the node → spin it (:func:`make_executor`) until Ctrl-C / shutdown."""
-    with rclpy.init(args=args):
+    """``rclpy.init(args)`` → build the node → spin it (:func:`make_executor`) until Ctrl-C / shutdown.
+
+    A bad argument or parameter value, a missing or unreadable checkpoint: one line on stderr, exit code 2.
+    """
+    from rclpy.impl.implementation_singleton import rclpy_implementation
+    RCLError = rclpy_implementation.RCLError
+    try:
+        context = rclpy.init(args=args)
+    except RCLError as exc:  # a malformed --ros-args rule or parameter file (e.g. a list mixing 0 and 0.0)
+        hint = ' (a list parameter takes one type: write 0.0, not 0, in a list of floats)' \
+            if 'same type' in str(exc) else ''
+        print(f'selfdepth: cannot parse the ROS arguments: {_rcl_reason(exc)}{hint}', file=sys.stderr)
+        return 2
+    with context:
         try:
             node = node_factory()
-        except (ValueError, ParameterException) as exc:  # a rejected parameter, with its reason
+        except (ValueError, ParameterException, FileNotFoundError, RCLError) as exc:  # rejected, with the reason
             print(f'selfdepth: {type(exc).__name__}: {exc}', file=sys.stderr)
             return 2
         ex = make_executor(executor)

@@ -1,5 +1,6 @@
-"""`selfdepth run` end to end: a subprocess reads config/perception.yaml, applies --remap/--param, runs the
-real Predictor (small, untrained, seeded) and publishes depth equal to an in-process Predictor's."""
+"""`selfdepth run` end to end: a subprocess reads config/perception.yaml, applies --remap/--param/--checkpoint
+and trailing --ros-args, runs the real Predictor (small, untrained, seeded) and publishes depth equal to an
+in-process Predictor's."""
 import os
 import subprocess
 import sys
@@ -26,8 +27,8 @@ def test_selfdepth_run_serves_the_real_predictor(ros_context, spin, make_frame):
     from selfdepth_ros.models import ModelConfig
     proc = subprocess.Popen(
         [sys.executable, '-m', 'selfdepth_ros.cli', 'run', '--config', str(ROOT / 'config' / 'perception.yaml'),
-         '--remap', 'image:=/run_test/image', '--remap', 'camera_info:=/run_test/info',
-         '--param', 'device:=cpu', '--param', 'model_preset:=small', '--namespace', 'rt'],
+         '--remap', 'image:=/run_test/image', '--remap', 'camera_info:=/run_test/info', '--checkpoint', '',
+         '--param', 'model_preset:=small', '--namespace', 'rt', '--ros-args', '-p', 'device:=cpu'],
         cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     node = rclpy.create_node('run_test_player', context=ros_context)
     ex = SingleThreadedExecutor(context=ros_context)
