@@ -7,10 +7,11 @@
   3. score the recording like ``selfdepth eval --pred-bag``: ``OUT/metrics.json`` and ``OUT/report/index.html``;
   4. open the report in headless Chromium (when installed) and check that every figure loads.
 
-It ends with the report's path and the headline metrics. Each run replaces the previous demo's outputs in OUT
-(only the names above; nothing else in OUT is touched).
+It ends with the report's path and the headline metrics. Each run replaces the previous demo's outputs in OUT:
+only the names above, and only those a demo wrote (listed in ``OUT/.selfdepth-demo``); anything else in OUT is
+never touched, and an existing ``OUT/report`` (etc.) that no demo wrote stops the demo unless ``--force``.
 
-    selfdepth demo [--frames 60] [--out demo_out] [--width W --height H] [--checkpoint CKPT]
+    selfdepth demo [--frames 60] [--out demo_out] [--width W --height H] [--checkpoint CKPT] [--force]
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ DEFAULT_SIZE = (416, 128)  # width, height: KITTI-like, used when the checkpoint
 DEMO_SEED = 1000
 """World seed of the demo drive; the shipped checkpoint must be trained on other seeds (held-out scene)."""
 OUTPUTS = ('drive_bag', 'pred_bag', 'report', 'metrics.json')
+MANIFEST = '.selfdepth-demo'
+"""In OUT: the names of :data:`OUTPUTS` a demo wrote there (only those are ever replaced)."""
 STAGES = 4
 BANNER = '!' * 100
 
@@ -69,15 +72,28 @@ def _done(t0: float) -> None:
     print(f'      done in {time.monotonic() - t0:.1f} s', flush=True)
 
 
-def clear_outputs(out: Path) -> None:
-    """Remove the previous demo's outputs (only :data:`OUTPUTS`) from ``out``; create ``out``."""
+class OutputsInTheWay(ValueError):
+    """OUT holds one of :data:`OUTPUTS` that no demo wrote."""
+
+
+def clear_outputs(out: Path, force: bool = False) -> None:
+    """Create ``out`` and remove the previous demo's outputs from it: only :data:`OUTPUTS` that its manifest
+    (:data:`MANIFEST`) lists. One of those names present but not listed raises :class:`OutputsInTheWay`, unless
+    ``force``. Then the manifest lists every output, before any is written (an interrupted demo's are known too)."""
     out.mkdir(parents=True, exist_ok=True)
+    manifest = out / MANIFEST
+    ours = set(manifest.read_text().split()) if manifest.is_file() else set()
+    foreign = [name for name in OUTPUTS if (out / name).exists() and name not in ours]
+    if foreign and not force:
+        raise OutputsInTheWay(f'{out} already holds {", ".join(foreign)}, which no selfdepth demo wrote; refusing to '
+                              'replace them: choose another --out, or --force')
     for name in OUTPUTS:
         path = out / name
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             path.unlink()
+    manifest.write_text('\n'.join(OUTPUTS) + '\n')
 
 
 def _fmt(value, spec: str = '.4f', unit: str = '') -> str:
@@ -119,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--checkpoint', type=Path, default=None, help=f'weights (default: {SHIPPED_CHECKPOINT})')
     p.add_argument('--seed', type=int, default=DEMO_SEED, help=f'world seed (default {DEMO_SEED})')
     p.add_argument('--no-browser-check', action='store_true', help='skip the headless-Chromium check')
+    p.add_argument('--force', action='store_true',
+                   help=f"replace {', '.join(OUTPUTS)} in --out even when no demo wrote them")
     return p
 
 
@@ -136,7 +154,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if choice.checkpoint is None:
         print(untrained_warning(choice), flush=True)
     out = args.out.resolve()
-    clear_outputs(out)
+    clear_outputs(out, force=args.force)
     drive, pred, report, metrics_json = (out / name for name in OUTPUTS)
 
     t0 = _stage(1, f'rendering a synthetic drive: {cfg.frames} frames {width}×{height}, {cfg.moving_objects} moving '

@@ -30,12 +30,25 @@ def test_model_choice_shipped_requested_or_untrained(tmp_path):
 
 
 def test_clear_outputs_removes_only_the_demo_outputs(tmp_path):
+    (tmp_path / demo.MANIFEST).write_text('\n'.join(demo.OUTPUTS))  # a previous demo wrote these
     (tmp_path / 'drive_bag').mkdir()
     (tmp_path / 'drive_bag' / 'x.mcap').write_text('old')
     (tmp_path / 'metrics.json').write_text('{}')
     (tmp_path / 'notes.txt').write_text('keep me')
     demo.clear_outputs(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['notes.txt']
+    assert sorted(p.name for p in tmp_path.iterdir()) == [demo.MANIFEST, 'notes.txt']
+
+
+def test_clear_outputs_never_deletes_what_no_demo_wrote(tmp_path):
+    (tmp_path / 'report').mkdir()
+    (tmp_path / 'report' / 'my_notes.html').write_text('mine')
+    (tmp_path / 'metrics.json').write_text('{"mine": 1}')
+    with pytest.raises(demo.OutputsInTheWay, match='report, metrics.json.*--force'):
+        demo.clear_outputs(tmp_path)
+    assert (tmp_path / 'report' / 'my_notes.html').read_text() == 'mine'
+    assert (tmp_path / 'metrics.json').read_text() == '{"mine": 1}' and not (tmp_path / demo.MANIFEST).exists()
+    demo.clear_outputs(tmp_path, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [demo.MANIFEST]
 
 
 def test_headline_lines_say_n_a_for_missing_metrics():
@@ -48,6 +61,8 @@ def test_tiny_demo_runs_every_stage_and_prints_the_metrics(tmp_path, capsys):
     out = tmp_path / 'demo_out'
     (out / 'report').mkdir(parents=True)
     (out / 'report' / 'stale.png').write_text('from a previous demo')
+    (out / demo.MANIFEST).write_text('report\n')
+    (out / 'mine.txt').write_text('not the demo\'s')
     assert demo.main(['--frames', '4', '--width', '128', '--height', '48', '--out', str(out)]) == 0
     printed = capsys.readouterr().out
     for n in range(1, demo.STAGES + 1):
@@ -55,6 +70,7 @@ def test_tiny_demo_runs_every_stage_and_prints_the_metrics(tmp_path, capsys):
     report = out / 'report' / 'index.html'
     assert f'report:  {report}' in printed and report.is_file()
     assert not (out / 'report' / 'stale.png').exists()                   # the previous demo's outputs are gone
+    assert (out / 'mine.txt').read_text() == "not the demo's"             # anything else stays
     assert 'frames sent 4, received 4, dropped 0' in printed
     metrics = json.loads((out / 'metrics.json').read_text())
     assert metrics['depth']['abs_rel'] > 0 and metrics['source']['mode'] == 'recorded'

@@ -3,6 +3,7 @@
     selfdepth train --config config/train/dynamic_scenes_small.yaml --bags drive1.mcap drive2 --out runs/a
     selfdepth train ... --init deployed.pt --freeze-encoder          # fine-tune a deployed model on a new drive
     selfdepth train ... --resume                                       # continue a killed run exactly
+    selfdepth train ... --force                                        # start an existing run over
     torchrun --nproc_per_node=2 -m training --config ... --bags ... --out runs/ddp   # DDP, same flags
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, type=Path, help='run directory (checkpoints/, images/, metrics.csv)')
     p.add_argument('--init', help='start from this checkpoint (fine-tuning); optimiser and step start fresh')
     p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
+    p.add_argument('--force', action='store_true',
+                   help='start over in an existing run directory: its checkpoints and metrics.csv are deleted')
     p.add_argument('--max-steps', type=int, help='override optim.max_steps')
     p.add_argument('--freeze-encoder', action='store_true', help='keep both encoders fixed (fine-tuning)')
     p.add_argument('--device', choices=('cpu', 'cuda'), help='default: cuda when available')
@@ -52,8 +55,36 @@ def build_dataset(cfg: TrainConfig, bags: list[str]):
                             min_motion=cfg.data.min_mean_abs_diff, load_gt=False)
 
 
+def existing_run(out: Path) -> list[str]:
+    """What in ``out`` belongs to an earlier run (its checkpoints, metrics.csv); empty for a new run."""
+    from training.checkpointing import list_checkpoints
+    found = [f'{len(ckpts)} checkpoint(s) up to step {ckpts[-1][0]}'] if (ckpts := list_checkpoints(out)) else []
+    return found + (['metrics.csv'] if (out / 'metrics.csv').is_file() else [])
+
+
+def start_over(out: Path) -> None:
+    """``--force``: delete the earlier run's own checkpoints (nothing else in ``out``; the new run's logger
+    starts metrics.csv afresh), so that pruning never keeps the old run's later steps over the new run's."""
+    import os
+    from training.checkpointing import list_checkpoints
+    if int(os.environ.get('RANK', '0')) != 0:  # under torchrun only rank 0 writes (and deletes)
+        return
+    for _, path in list_checkpoints(out):
+        path.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.force and args.resume:
+        print('selfdepth train: --force and --resume exclude each other (force starts the run over)', file=sys.stderr)
+        return 2
+    if not args.resume:
+        found = existing_run(args.out)
+        if found and not args.force:
+            print(f'selfdepth train: {args.out} already holds a run ({", ".join(found)}); refusing to overwrite it: '
+                  'pass --resume to continue it, --force to start over (deletes its checkpoints and metrics.csv), '
+                  'or choose another --out', file=sys.stderr)
+            return 2
     if args.init and args.resume:
         print('selfdepth train: --init and --resume exclude each other (resume continues a run, init starts one)',
               file=sys.stderr)
@@ -76,8 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         opts = RunOptions(out=args.out, bags=list(args.bags), init=args.init, resume=args.resume,
                           freeze_encoder=args.freeze_encoder, max_steps=args.max_steps, device=args.device)
         trainer = Trainer(cfg, dataset, opts, info)
+        if args.force:  # only now that the recipe, bags and --init are known to be usable
+            start_over(args.out)
         last = trainer.fit()
-    except (TrainingError, CheckpointError, FileNotFoundError, ValueError) as exc:
+    except CheckpointError as exc:  # a junk, unsafe or mismatched --init / resume checkpoint
+        print(f'selfdepth train: {exc}', file=sys.stderr)
+        return 2
+    except (TrainingError, FileNotFoundError, ValueError) as exc:
         print(f'selfdepth train: {exc}', file=sys.stderr)
         return 1
     finally:

@@ -145,6 +145,21 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return [(w, base.with_name(f'{base.name}.{w}{suffix}')) for w in whats]
 
 
+def _refuse_overwrite(checkpoint: Path, targets: list[tuple[str, Path]], force: bool) -> str | None:
+    """Why the export must not write ``targets`` (graphs and their ``.json`` sidecars), or None.
+
+    The checkpoint itself is never overwritten; any other existing file only with ``--force``."""
+    files = [p for _, out in targets for p in (out, Path(f'{out}.json'))]
+    source = checkpoint.resolve()
+    for path in files:
+        if path.resolve() == source:
+            return f'--out {path} is the checkpoint itself; exporting there would destroy it: choose another --out'
+    existing = [str(p) for p in files if p.exists()]
+    if existing and not force:
+        return f'refusing to overwrite {", ".join(existing)}: pass --force to replace, or choose another --out'
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='selfdepth export', description=__doc__.split('\n\n')[0])
     parser.add_argument('--checkpoint', type=Path, required=True, help='selfdepth_ros checkpoint (.pt)')
@@ -155,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--what', choices=['depth', 'motion', 'both'], default='both')
     parser.add_argument('--atol', type=float, default=1e-5, help='parity tolerance: atol + rtol·max|eager|')
     parser.add_argument('--rtol', type=float, default=1e-4)
+    parser.add_argument('--force', action='store_true', help='overwrite existing output files (never the checkpoint)')
     args = parser.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.checkpoint)
@@ -162,8 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, CheckpointError) as exc:
         print(f'selfdepth export: {exc}', file=sys.stderr)
         return 2
+    targets = _targets(args)
+    refusal = _refuse_overwrite(args.checkpoint, targets, args.force)
+    if refusal:
+        print(f'selfdepth export: {refusal}', file=sys.stderr)
+        return 2
     ok = True
-    for what, out in _targets(args):
+    for what, out in targets:
         out.parent.mkdir(parents=True, exist_ok=True)
         report = export_graph(what, args.format, ckpt, out, args.atol, args.rtol)
         for name, stats in report['outputs'].items():

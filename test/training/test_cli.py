@@ -37,5 +37,5 @@ def test_command_line_errors_are_clear(tmp_path, sim_bag, tiny_recipe, capsys):
     import torch
     torch.save({'format': 'selfdepth_ros/ckpt/1', 'payload': Path('/')}, evil)  # a pickled object
     assert selfdepth(['train', '--config', str(recipe), '--bags', str(bag), '--out', str(out),
-                      '--init', str(evil)]) == 1
+                      '--init', str(evil)]) == 2  # a refused checkpoint is bad input: exit 2, like eval/export
     assert 'refused (weights_only=true)' in capsys.readouterr().err.lower()
