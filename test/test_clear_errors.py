@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
