@@ -139,11 +139,14 @@ class DynamicScenesWeights(DepthScalePrior):
     """Group smoothness L_g1 of the residual field (eq. 2)."""
     motion_drift: float = 0.4
     """Self-normalising L_1/2 sparsity of the residual field (eq. 3)."""
+    automask: bool = False
+    """Ours, not 001: monodepth2/004's auto-mask on the photometric terms (drop pixels the un-warped frame matches
+    better); without it, fine-tuning on real drives collapsed the ego-motion (``identity_automask``)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for f in dataclasses.fields(self):
-            _require(getattr(self, f.name) >= 0.0, f'{f.name} must be >= 0, got {getattr(self, f.name)}')
+            _require(isinstance(getattr(self, f.name), bool) or getattr(self, f.name) >= 0.0, f'{f.name} must be >= 0, got {getattr(self, f.name)}')
 
 
 @dataclass

@@ -97,3 +97,35 @@ def test_interface_errors():
         dynamic_scenes_loss(**{**x, 'depth': x['depth'][:, 0]})
     with pytest.raises(ValueError, match=r'background_translation must have shape 4×3'):
         dynamic_scenes_loss(**{**x, 'background_translation': x['background_translation'][:, :, 0, 0].T})
+
+
+def test_identity_automask_keeps_exactly_the_pixels_where_warping_helps():
+    from training.losses.dynamic_scenes import identity_automask
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(1, 3, 12, 16, generator=g)
+    other = torch.rand(1, 3, 12, 16, generator=g)
+    # left half: the warp reproduces the target exactly (warping helps); right half: the un-warped frame equals
+    # the target (a static camera / an object moving with it) while the warp is off
+    warped = torch.where(torch.arange(16) < 8, target, other)
+    unwarped = torch.where(torch.arange(16) < 8, other, target)
+    mask = identity_automask(target, warped, unwarped)
+    assert mask.shape == (1, 1, 12, 16) and mask.dtype == torch.bool
+    assert mask[..., 1:-1, 1:7].all()          # interior of the left half (the 3x3 SSIM window mixes at the seam)
+    assert not mask[..., 9:].any()             # right half: identity is as good or better: dropped
+
+
+def test_automask_option_changes_only_the_photometric_terms():
+    from training.losses.dynamic_scenes import dynamic_scenes_loss
+    g = torch.Generator().manual_seed(1)
+    B, H, W = 2, 16, 24
+    rgb = torch.rand(2 * B, 3, H, W, generator=g)
+    depth = 5 + torch.rand(2 * B, 1, H, W, generator=g)
+    rot = torch.zeros(2 * B, 3)
+    trans = torch.zeros(2 * B, 3)
+    trans[:, 2] = 0.1
+    field = torch.zeros(2 * B, 3, H, W)
+    K = torch.tensor([[20.0, 0, 11.5], [0, 20.0, 7.5], [0, 0, 1]]).expand(2 * B, 3, 3)
+    plain = dynamic_scenes_loss(rgb, depth, rot, trans, field, K)
+    masked = dynamic_scenes_loss(rgb, depth, rot, trans, field, K, automask=True)
+    assert masked['rgb_consistency'] < plain['rgb_consistency']
+    assert torch.allclose(masked['depth_smoothing'], plain['depth_smoothing'])

@@ -40,7 +40,7 @@ def test_dynamic_scenes_recipe_has_the_001_reference_values():
 def test_loss_weight_names_match_the_loss_module():
     from training.losses.dynamic_scenes import DEFAULT_WEIGHTS
     weights = DynamicScenesWeights().__dict__
-    prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0}  # ours, off by default; not a 001 term
+    prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False}  # ours, off by default
     assert {k: weights.pop(k) for k in prior} == prior
     assert weights == DEFAULT_WEIGHTS
 

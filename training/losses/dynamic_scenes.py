@@ -19,10 +19,10 @@ from torch import nn
 from selfdepth_ros.geometry import check_floating, check_shape, euler_to_matrix, resample, warp_coordinates
 from training.losses.cycle import motion_cycle_consistency
 from training.losses.motion_regularizers import group_smoothness, normalize_motion_field, sqrt_sparsity
-from training.losses.photometric import occlusion_aware_photometric_loss
+from training.losses.photometric import occlusion_aware_photometric_loss, reprojection_error
 from training.losses.smoothness import edge_aware_smoothness
 
-__all__ = ['DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'DynamicScenesLoss', 'swap_pair_order']
+__all__ = ['DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'identity_automask', 'DynamicScenesLoss', 'swap_pair_order']
 
 #: Effective weights of the 001 reference defaults: its ``loss_weights`` (rgb 1, ssim 3, depth_smoothing 1e-3,
 #: rotation cycle 1e-3, translation cycle 5e-2, motion_smoothing 1, motion_drift 0.2) times its final factor 2,
@@ -56,7 +56,7 @@ def _merge_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
 def dynamic_scenes_loss(rgb: torch.Tensor, depth: torch.Tensor, rotation_angles: torch.Tensor,
                         background_translation: torch.Tensor, residual_translation: torch.Tensor,
                         intrinsics: torch.Tensor, weights: Mapping[str, float] | None = None, *,
-                        target_depth_stop_gradient: bool = True,
+                        target_depth_stop_gradient: bool = True, automask: bool = False,
                         return_maps: bool = False) -> dict[str, torch.Tensor]:
     """All 001 loss terms, weighted, plus their sum, for a 2B batch holding both frame orders.
 
@@ -70,6 +70,8 @@ def dynamic_scenes_loss(rgb: torch.Tensor, depth: torch.Tensor, rotation_angles:
         weights: overrides of :data:`DEFAULT_WEIGHTS` (unknown names raise ``ValueError``); 0 disables a term.
         target_depth_stop_gradient: no gradient through the other frame's depth used as occlusion reference
             (reference default).
+        automask: ours, not 001: also drop pixels where the un-warped other frame matches better than the warped
+            one (monodepth2's / 004's auto-mask, eq. 10 there; see :func:`identity_automask`).
         return_maps: also return B×·×H×W diagnostics ``occlusion_mask``, ``depth_proximity_weight``,
             ``warped_rgb`` (detached).
 
@@ -101,6 +103,8 @@ def dynamic_scenes_loss(rgb: torch.Tensor, depth: torch.Tensor, rotation_angles:
     if target_depth_stop_gradient:
         other_depth = other_depth.detach()
     sampled = resample(torch.cat([swap_pair_order(rgb), other_depth], dim=1), uv)
+    if automask:
+        valid = valid & identity_automask(rgb, sampled[:, :3], swap_pair_order(rgb))
     photo = occlusion_aware_photometric_loss(rgb, sampled[:, :3], z_warped, sampled[:, 3:], valid)  # eq. (7)
 
     cycle = motion_cycle_consistency(rotation, translation, swap_pair_order(rotation),
@@ -123,6 +127,19 @@ def dynamic_scenes_loss(rgb: torch.Tensor, depth: torch.Tensor, rotation_angles:
         out.update(occlusion_mask=photo['mask'], depth_proximity_weight=photo['weight'],
                    warped_rgb=sampled[:, :3].detach())
     return out
+
+
+def identity_automask(target: torch.Tensor, warped: torch.Tensor, unwarped: torch.Tensor) -> torch.Tensor:
+    """B×1×H×W bool, no gradient: True where the warped reconstruction beats the un-warped other frame,
+    ``L_pe(W(x'), x) < L_pe(x', x)`` (monodepth2 / 004 eq. 10, ``L_pe`` = 0.85·DSSIM + 0.15·L1).
+
+    On real drives the 001 loss alone let fine-tuning collapse the ego-motion towards zero (measured on the KITTI
+    snippet: half the predicted translations pointed backwards after 100 steps): low-texture road and sky are
+    reproduced as well by no motion as by a slightly wrong one. Dropping the pixels where no motion wins removes
+    that pull, as it does for a stopped camera and for objects moving with it.
+    """
+    with torch.no_grad():
+        return reprojection_error(target, warped) < reprojection_error(target, unwarped)
 
 
 class DynamicScenesLoss(nn.Module):

@@ -27,6 +27,7 @@ class DynamicScenesMethod:
     def __init__(self, weights: DynamicScenesWeights) -> None:
         self.weights = dataclasses.asdict(weights)
         self.prior = (self.weights.pop('depth_scale_prior'), self.weights.pop('depth_prior_metres'))
+        self.automask = bool(self.weights.pop('automask'))
 
     def __call__(self, batch: dict[str, Any], depth_net: Any, motion_net: Any) -> StepOutput:
         images = batch['images']
@@ -43,7 +44,7 @@ class DynamicScenesMethod:
             learned = 0.5 * (motion.intrinsics[:B] + motion.intrinsics[B:])  # 001: both orders, one camera
         K = select_intrinsics(batch['K'].to(rgb.dtype), batch['has_intrinsics'], learned)
         losses = dynamic_scenes_loss(rgb, depth, motion.rotation, motion.translation, motion.residual,
-                                     torch.cat([K, K]), self.weights)
+                                     torch.cat([K, K]), self.weights, automask=self.automask)
         add_scale_prior(losses, depth, *self.prior)
         vis = {'rgb': images[:, 0].detach(), 'depth': depth[:B].detach(), 'motion': motion.residual[:B].detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None)
