@@ -156,13 +156,22 @@ def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], what: s
     module.load_state_dict(state, strict=True)
 
 
+INTRINSICS_HEAD = ('foci.weight', 'foci.bias', 'offsets.weight')
+"""The motion net's learned-intrinsics head (``ModelConfig.learn_intrinsics``)."""
+
+
 def build_models(source: dict | ModelConfig, model_config: ModelConfig | dict | None = None,
-                 device: str | torch.device = 'cpu') -> tuple[DepthNet, MotionNet]:
+                 device: str | torch.device = 'cpu', *,
+                 new_intrinsics_head: bool = False) -> tuple[DepthNet, MotionNet]:
     """Build ``(depth_net, motion_net)`` from a loaded checkpoint dict or a ``ModelConfig``.
 
     From a checkpoint the architecture is its ``model_config`` unless ``model_config`` is given, in which case
     the checkpoint's weights must fit that architecture; any difference raises ``CheckpointError`` naming the
     differing config fields and the mismatching keys/shapes. Nets are returned in eval mode on ``device``.
+
+    ``new_intrinsics_head``: when ``model_config`` learns intrinsics and the checkpoint has no intrinsics head,
+    the head's parameters (:data:`INTRINSICS_HEAD`) stay freshly initialised; every other weight still loads
+    strictly (fine-tuning a model on bags without CameraInfo).
     """
     diff: dict[str, Any] = {}
     if isinstance(source, ModelConfig):
@@ -179,9 +188,14 @@ def build_models(source: dict | ModelConfig, model_config: ModelConfig | dict | 
         raise TypeError(f'build_models expects a checkpoint dict or a ModelConfig, got {type(source).__name__}')
     depth_net, motion_net = DepthNet(config), MotionNet(config)
     if ckpt is not None:
+        motion_state = ckpt['motion_net']
+        if new_intrinsics_head and config.learn_intrinsics and not any(k in motion_state for k in INTRINSICS_HEAD):
+            fresh = motion_net.state_dict()
+            motion_state = {**motion_state, **{k: fresh[k] for k in INTRINSICS_HEAD}}
+            diff.pop('learn_intrinsics', None)
         try:
             load_state_strict(depth_net, ckpt['depth_net'], 'depth_net')
-            load_state_strict(motion_net, ckpt['motion_net'], 'motion_net')
+            load_state_strict(motion_net, motion_state, 'motion_net')
         except CheckpointError as exc:
             prefix = f'checkpoint model_config differs from the requested one in {diff}: ' if diff else ''
             raise CheckpointError(prefix + str(exc)) from None

@@ -4,6 +4,7 @@
     selfdepth train ... --init deployed.pt --freeze-encoder          # fine-tune a deployed model on a new drive
     selfdepth train ... --resume                                       # continue a killed run exactly
     selfdepth train ... --force                                        # start an existing run over
+    selfdepth train ... --image-topic /cam/image/compressed --camera-info-topic ''   # other topics, no CameraInfo
     torchrun --nproc_per_node=2 -m training --config ... --bags ... --out runs/ddp   # DDP, same flags
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--config', required=True, type=Path, help='training recipe YAML (config/train/*.yaml)')
     p.add_argument('--bags', required=True, nargs='+', help='rosbag2 files or folders to train on')
     p.add_argument('--out', required=True, type=Path, help='run directory (checkpoints/, images/, metrics.csv)')
-    p.add_argument('--init', help='start from this checkpoint (fine-tuning); optimiser and step start fresh')
+    p.add_argument('--init', help="start from this checkpoint (fine-tuning; 'shipped' = the model installed with the "
+                                  'package); optimiser and step start fresh')
     p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
     p.add_argument('--force', action='store_true',
                    help='start over in an existing run directory: its checkpoints and metrics.csv are deleted')
@@ -31,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, help='override data.batch_size (global)')
     p.add_argument('--workers', type=int, help='override data.num_workers')
     p.add_argument('--no-progress', action='store_true', help='no progress bar (logs only)')
+    p.add_argument('--seed', type=int, help='override the recipe seed (weights, data order, augmentation)')
+    p.add_argument('--image-topic', help='override data.image_topic: Image (any encoding) or CompressedImage topic')
+    p.add_argument('--camera-info-topic',
+                   help="override data.camera_info_topic ('' ignores CameraInfo: the intrinsics are learned)")
     return p
 
 
@@ -42,17 +48,26 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
         out.setdefault('data', {})['num_workers'] = args.workers
     if args.no_progress:
         out.setdefault('log', {})['progress_bar'] = False
+    if args.seed is not None:
+        out['seed'] = args.seed
+    if args.image_topic is not None:
+        out.setdefault('data', {})['image_topic'] = args.image_topic
+    if args.camera_info_topic is not None:
+        out.setdefault('data', {})['camera_info_topic'] = args.camera_info_topic
     return out
 
 
-def build_dataset(cfg: TrainConfig, bags: list[str]):
-    """The recipe's training dataset over ``bags``: frames at the net size, pairs ``(t, t+s)`` or triplets
-    ``(t−s, t, t+s)`` (``s = data.stride``), near-duplicates dropped, no ground truth loaded."""
-    from training.data.dataset import BagFramesDataset
-    s = cfg.data.stride
-    offsets = (0, s) if cfg.data.frames == 2 else (-s, 0, s)
-    return BagFramesDataset(bags, (cfg.data.width, cfg.data.height), offsets=offsets,
-                            min_motion=cfg.data.min_mean_abs_diff, load_gt=False)
+def build_dataset(cfg: TrainConfig, bags: list[str], verbose: bool = True):
+    """The recipe's training dataset over ``bags``: frames at the net size from ``data.image_topic``, pairs
+    ``(t, t+s)`` or triplets ``(t−s, t, t+s)`` (``s = data.stride``, or per frame by parallax with
+    ``data.pair_selection: parallax``), no ground truth loaded. ``verbose`` prints the one-line selection summary
+    (rank 0 only under torchrun)."""
+    import os
+    from training.data import make_training_dataset
+    ds = make_training_dataset(cfg.data, bags, load_gt=False, progress=cfg.log.progress_bar)
+    if verbose and int(os.environ.get('RANK', '0')) == 0:
+        print(ds.selection_summary())
+    return ds
 
 
 def existing_run(out: Path) -> list[str]:
@@ -97,12 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError) as exc:
         print(f'selfdepth train: {exc}', file=sys.stderr)
         return 2
-    from selfdepth_ros.checkpoint import CheckpointError
+    from selfdepth_ros.bag.errors import BagError
+    from selfdepth_ros.checkpoint import SHIPPED, CheckpointError, resolve_checkpoint
     from training import distributed
-    from training.trainer import RunOptions, Trainer, TrainingError
+    from training.trainer import RunOptions, Trainer, TrainingError, load_init_checkpoint
 
+    if args.init == SHIPPED:
+        args.init = str(resolve_checkpoint(SHIPPED))
     info = distributed.setup(args.device)
     try:
+        if args.init:  # a wrong --init fails before the bags are read
+            load_init_checkpoint(args.init, cfg.model_config())
         dataset = build_dataset(cfg, args.bags)
         opts = RunOptions(out=args.out, bags=list(args.bags), init=args.init, resume=args.resume,
                           freeze_encoder=args.freeze_encoder, max_steps=args.max_steps, device=args.device)
@@ -110,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.force:  # only now that the recipe, bags and --init are known to be usable
             start_over(args.out)
         last = trainer.fit()
-    except CheckpointError as exc:  # a junk, unsafe or mismatched --init / resume checkpoint
+    except (CheckpointError, BagError) as exc:  # a junk/unsafe/mismatched checkpoint; a missing topic, bad bag
         print(f'selfdepth train: {exc}', file=sys.stderr)
         return 2
     except (TrainingError, FileNotFoundError, ValueError) as exc:

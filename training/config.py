@@ -16,6 +16,7 @@ out-of-range value says which range is allowed::
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,23 @@ class DataConfig:
     random_flip: bool = True
     """Flip each sample horizontally with probability 1/2 (K's cx mirrored accordingly)."""
     min_mean_abs_diff: float = 0.01
-    """Drop near-duplicate samples whose mean |I2 - I1| (RGB in [0, 1]) is below this (001)."""
+    """Drop near-duplicate samples whose mean |I2 - I1| (RGB in [0, 1]) is below this (001); ``pair_selection:
+    index`` only."""
+    image_topic: str = '/camera/image_raw'
+    """Image topic of every bag: ``sensor_msgs/Image`` (any encoding the node accepts) or ``CompressedImage``
+    (jpeg/png). ``selfdepth train --image-topic`` overrides it."""
+    camera_info_topic: str | None = '/camera/camera_info'
+    """CameraInfo topic; ``''`` or null ignores CameraInfo. A bag without it trains the learned-intrinsics head
+    (001). ``selfdepth train --camera-info-topic`` overrides it."""
+    pair_selection: Literal['index', 'parallax'] = 'index'
+    """``index``: frames ``stride`` apart, near-duplicates dropped by ``min_mean_abs_diff``. ``parallax``: per frame
+    t the smallest stride k in ``stride..max_stride`` whose image motion (median sparse Lucas-Kanade flow at the
+    network size) reaches ``min_parallax_px``; frames that never reach it (a stopped car) are dropped. Triplets
+    use the symmetric (t-k, t, t+k) with both halves reaching it."""
+    max_stride: int = 5
+    """Largest frame stride ``pair_selection: parallax`` may pick."""
+    min_parallax_px: float = 1.0
+    """Image motion, in pixels at the network size, that ``pair_selection: parallax`` requires per frame pair."""
 
     def __post_init__(self) -> None:
         _require(self.height >= 16 and self.width >= 16, 'height and width must be >= 16 pixels')
@@ -65,6 +82,12 @@ class DataConfig:
         _require(self.batch_size >= 1, f'batch_size must be >= 1, got {self.batch_size}')
         _require(self.num_workers >= 0, f'num_workers must be >= 0, got {self.num_workers}')
         _require(0.0 <= self.min_mean_abs_diff < 1.0, f'min_mean_abs_diff must be in [0, 1), got {self.min_mean_abs_diff}')
+        _require(self.pair_selection in ('index', 'parallax'),
+                 f"pair_selection must be 'index' or 'parallax', got {self.pair_selection!r}")
+        _require(self.pair_selection == 'index' or self.max_stride >= self.stride,
+                 f'max_stride ({self.max_stride}) must be >= stride ({self.stride}) with pair_selection parallax')
+        _require(self.min_parallax_px > 0.0, f'min_parallax_px must be > 0, got {self.min_parallax_px}')
+        _require(bool(self.image_topic), 'image_topic must name a topic')
 
 
 @dataclass
@@ -262,6 +285,12 @@ def _type_name(tp: Any) -> str:
 def _coerce(tp: Any, value: Any, path: str) -> Any:
     """Check ``value`` against the annotation ``tp``; ints are accepted where floats are expected."""
     origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:  # Optional[X] / X | None: None or an X
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None and len(args) < len(typing.get_args(tp)):
+            return None
+        if len(args) == 1:
+            return _coerce(args[0], value, path)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, path)
     if origin is Literal:

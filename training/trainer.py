@@ -21,7 +21,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader, Dataset
 
-from selfdepth_ros.checkpoint import build_models, load_checkpoint, save_checkpoint
+from selfdepth_ros.checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
 from selfdepth_ros.models import set_randln_ramp
 from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
@@ -33,6 +33,24 @@ from training.methods import build_method
 
 class TrainingError(RuntimeError):
     """The run cannot start or continue (bad --init/--resume, too little data, ...); the message says why."""
+
+
+def load_init_checkpoint(path: str | Path, model_config: Any, map_location: Any = 'cpu') -> dict[str, Any]:
+    """The ``--init`` checkpoint, refused with a ``CheckpointError`` when it was trained at another input size
+    than ``model_config``'s (the recipe's ``data.height × data.width``).
+
+    Fine-tuning keeps the checkpoint's input size: the nets are fully convolutional, so other sizes would load,
+    but the deployed model's learned depth scale and field of view belong to the size it was trained at, and
+    the recipe (stored with every checkpoint, compared on ``--resume``) must say what the run trains.
+    """
+    ckpt = load_checkpoint(path, map_location=map_location)
+    saved = ckpt['model_config']
+    size = (saved.get('height'), saved.get('width'))
+    if size != (model_config.height, model_config.width):
+        raise CheckpointError(f'--init {path} was trained at {size[0]}x{size[1]} (HxW), the recipe trains at '
+                              f'{model_config.height}x{model_config.width}: fine-tuning keeps the checkpoint\'s '
+                              f'input size; set data.height: {size[0]} and data.width: {size[1]} in the recipe')
+    return ckpt
 
 
 @dataclass
@@ -70,6 +88,9 @@ class Trainer:
         self.max_steps = opts.max_steps if opts.max_steps is not None else cfg.optim.max_steps
         self.model_config = cfg.model_config()
         self.camera: dict[str, Any] | None = None
+        """The bags' own camera (CameraInfo) at the net size, or None when no bag has CameraInfo."""
+        self.learned_camera: dict[str, Any] | None = None
+        """EMA of the learned intrinsics over the samples without CameraInfo (None until a step has seen one)."""
         self.step = 0
         self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip)
         self._check_data()
@@ -77,10 +98,11 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         resume_ckpt = self._resume_checkpoint()
         if resume_ckpt is not None:
+            if resume_ckpt['model_config'].get('learn_intrinsics') and not self.model_config.learn_intrinsics:
+                self.model_config = self.model_config.replace(learn_intrinsics=True)  # came with its --init
             self.depth_net, self.motion_net = build_models(resume_ckpt, self.model_config, self.info.device)
         elif opts.init:
-            self.depth_net, self.motion_net = build_models(load_checkpoint(opts.init), self.model_config,
-                                                           self.info.device)
+            self.depth_net, self.motion_net = self._init_models(opts.init)
         else:
             self.depth_net, self.motion_net = build_models(self.model_config, device=self.info.device)
         if opts.freeze_encoder:
@@ -120,24 +142,62 @@ class Trainer:
         return self.cfg.data.batch_size // self.info.world_size
 
     def _check_data(self) -> None:
+        """Batch and frame counts, and intrinsics: the learned-intrinsics head is on when ANY bag lacks
+        CameraInfo (mixed runs: each sample uses its bag's K when it has one, the learned K otherwise, see
+        ``select_intrinsics``). ``camera`` (the checkpoint's camera) is the CameraInfo of the first bag that
+        has one: measured beats learned; the learned EMA (only over samples without CameraInfo) is the
+        checkpoint's camera when no bag has CameraInfo, and is kept in ``train_config['learned_camera']``.
+
+        Per-bag facts come from the dataset's ``bag_has_intrinsics``/``samples`` (``BagFramesDataset``); any other
+        dataset is judged by its first sample."""
         b, ws = self.cfg.data.batch_size, self.info.world_size
         if b % ws:
             raise TrainingError(f'data.batch_size ({b}) must be divisible by the number of processes ({ws})')
         if len(self.dataset) < b:
             raise TrainingError(f'the dataset has {len(self.dataset)} samples, fewer than one batch '
                                 f'(data.batch_size = {b}); record a longer drive or lower the batch size')
-        first = self.dataset[0]
+        base = self.dataset.base  # un-augmented: an item's K is never the flipped one here
+        first = base[0]
         frames = first['images'].shape[0]
         if frames != self.method_frames():
             raise TrainingError(f'method {self.cfg.method!r} needs {self.method_frames()} frames per sample, '
                                 f'the dataset gives {frames} (data.frames)')
-        if not bool(first['has_intrinsics']) and not self.model_config.learn_intrinsics:
+        per_bag, samples = getattr(base, 'bag_has_intrinsics', None), getattr(base, 'samples', None)
+        if per_bag is not None and samples is not None:
+            used = sorted({bag for bag, _ in samples})
+            given, lacking = [u for u in used if per_bag[u]], [u for u in used if not per_bag[u]]
+        else:
+            used = [0]
+            given, lacking = ([0], []) if bool(first['has_intrinsics']) else ([], [0])
+        self._learns_camera = bool(lacking)
+        if lacking and not self.model_config.learn_intrinsics:
             self.model_config = self.model_config.replace(learn_intrinsics=True)
-            print('[train] the bags have no CameraInfo: learning intrinsics (model learn_intrinsics = true)')
-        self._has_intrinsics = bool(first['has_intrinsics'])
-        if self._has_intrinsics:
-            _, _, h, w = first['images'].shape
-            self.camera = {'K': first['K'].double().tolist(), 'width': w, 'height': h}
+            if given:
+                names = ', '.join(str(base.indexes[u].path) for u in lacking[:3]) + (' …' if len(lacking) > 3 else '')
+                print(f'[train] {len(lacking)} of {len(used)} bags have no CameraInfo ({names}): learning intrinsics '
+                      'for their samples (model learn_intrinsics = true); the others use their CameraInfo')
+            else:
+                print('[train] the bags have no CameraInfo: learning intrinsics (model learn_intrinsics = true)')
+        if given:
+            item = first if per_bag is None else base[next(n for n, (bag, _) in enumerate(samples) if bag == given[0])]
+            _, _, h, w = item['images'].shape
+            self.camera = {'K': item['K'].double().tolist(), 'width': w, 'height': h}
+
+    def _init_models(self, path: str) -> tuple[Any, Any]:
+        """``--init``: the checkpoint's weights in the recipe's architecture. A checkpoint without an intrinsics
+        head gets a fresh one when a bag lacks CameraInfo; one with a head keeps it (unused when every bag has
+        CameraInfo). Its input size must be the recipe's (:func:`load_init_checkpoint`)."""
+        ckpt = load_init_checkpoint(path, self.model_config)
+        has_head = bool(ckpt['model_config'].get('learn_intrinsics'))
+        new_head = self.model_config.learn_intrinsics and not has_head
+        if has_head and not self.model_config.learn_intrinsics:
+            self.model_config = self.model_config.replace(learn_intrinsics=True)
+            print(f'[train] --init {path} has a learned-intrinsics head: kept, unused (every bag has CameraInfo)')
+        nets = build_models(ckpt, self.model_config, self.info.device, new_intrinsics_head=new_head)
+        if new_head:
+            print(f'[train] --init {path} has no intrinsics head: added a freshly initialised one, every other '
+                  'weight loaded from the checkpoint')
+        return nets
 
     def method_frames(self) -> int:
         return 3 if self.cfg.method == 'monodepth_baseline' else 2
@@ -163,8 +223,10 @@ class Trainer:
         if ckpt.get('optimizer') is None:
             raise TrainingError('--resume: the checkpoint has no optimiser state (a deployed model?); use --init')
         self.optimizer.load_state_dict(ckpt['optimizer'])
-        if ckpt.get('camera') is not None:
-            self.camera = ckpt['camera']
+        learned = (ckpt.get('train_config') or {}).get('learned_camera')
+        if learned is None and self.camera is None:  # runs from before learned_camera was stored
+            learned = ckpt.get('camera')
+        self.learned_camera = learned
         if ckpt.get('rng'):
             checkpointing.restore_rng(ckpt['rng'])
 
@@ -255,7 +317,7 @@ class Trainer:
                 epoch, done = divmod(self.step, bpe)
                 for batch in self._loader(epoch, done):
                     out = self.train_step(batch)
-                    self._after_step(out, bar)
+                    self._after_step(out, bar, batch)
                     if self.step % self.cfg.log.every == 0 or self.step == self.max_steps:
                         now = time.perf_counter()
                         rate = (self.step - tick_step) * self.cfg.data.batch_size / max(now - tick, 1e-9)
@@ -272,25 +334,36 @@ class Trainer:
             self.save()
         return last
 
-    def _after_step(self, out: Any, bar: Any) -> None:
+    def _after_step(self, out: Any, bar: Any, batch: dict[str, Any] | None = None) -> None:
         if bar is not None:
             bar.update(1)
-        if out.intrinsics is not None and not self._has_intrinsics:
-            self._track_learned_camera(out.intrinsics, *out.vis['rgb'].shape[-2:])
+        if out.intrinsics is not None and self._learns_camera:
+            self._track_learned_camera(out.intrinsics, *out.vis['rgb'].shape[-2:], batch)
         log = self.cfg.log
         if self.info.is_main and log.image_every and self.step % log.image_every == 0 and out.vis:
             self.logger.images(self.step, **out.vis)
         if self.step % log.checkpoint_every == 0:
             self.save()
 
-    def _track_learned_camera(self, K: torch.Tensor, height: int, width: int) -> None:
-        """Exponential moving average of the learned intrinsics: the camera a checkpoint of this run carries."""
-        mean = K.double().mean(0).cpu()
-        if self.camera is None:
+    def _track_learned_camera(self, K: torch.Tensor, height: int, width: int,
+                              batch: dict[str, Any] | None = None) -> None:
+        """Exponential moving average of the learned intrinsics over the batch's samples without CameraInfo
+        (``batch['has_intrinsics']`` false; all when ``batch`` is None), flipped samples' cx mirrored back."""
+        K = K.detach().double().cpu().clone()
+        rows = torch.ones(K.shape[0], dtype=torch.bool)
+        if batch is not None and 'has_intrinsics' in batch:
+            rows = ~torch.as_tensor(batch['has_intrinsics']).reshape(-1).bool().cpu().expand(K.shape[0])
+        if batch is not None and 'index' in batch and self.dataset.enabled:
+            flipped = torch.tensor([self.dataset.flipped(int(i)) for i in batch['index']], dtype=torch.bool)
+            K[flipped, 0, 2] = (width - 1) - K[flipped, 0, 2]
+        if not bool(rows.any()):
+            return
+        mean = K[rows].mean(0)
+        if self.learned_camera is None:
             ema = mean
         else:
-            ema = 0.99 * torch.tensor(self.camera['K'], dtype=torch.float64) + 0.01 * mean
-        self.camera = {'K': ema.tolist(), 'width': width, 'height': height}
+            ema = 0.99 * torch.tensor(self.learned_camera['K'], dtype=torch.float64) + 0.01 * mean
+        self.learned_camera = {'K': ema.tolist(), 'width': width, 'height': height}
 
     def _log(self, out: Any, rate: float, bar: Any) -> dict[str, float]:
         scalars = {f'loss/{k}': float(v.detach()) for k, v in out.losses.items()}
@@ -308,10 +381,12 @@ class Trainer:
             return None
         path = save_checkpoint(
             checkpointing.checkpoint_path(self.run_dir, self.step), model_config=self.model_config,
-            depth_net=self.depth_net, motion_net=self.motion_net, camera=self.camera, step=self.step,
+            depth_net=self.depth_net, motion_net=self.motion_net,
+            camera=self.camera if self.camera is not None else self.learned_camera, step=self.step,
             optimizer=self.optimizer, rng=checkpointing.capture_rng(),
             train_config={'recipe': self.cfg.to_dict(), 'bags': [str(b) for b in self.opts.bags],
-                          'world_size': self.info.world_size, 'num_samples': len(self.dataset)})
+                          'world_size': self.info.world_size, 'num_samples': len(self.dataset),
+                          'learned_camera': self.learned_camera})
         checkpointing.prune_checkpoints(self.run_dir, self.cfg.log.keep_last)
         return path
 
