@@ -111,8 +111,13 @@ class OptimConfig:
     small recipe: 40x (a 2 % change per step, 001's initial rate for its linear scales) let early, wrong
     ego-motion shrink the translation scale and learning stalled; 1 learned."""
 
+    init_rotation_scale: float = 0.0
+    """With ``--init``: set the motion net's rotation output scale to this, the outputs kept equal
+    (``MotionNet.rescale_rotation_``); 0 keeps the checkpoint's. Ours, for fine-tuning on real drives."""
+
     def __post_init__(self) -> None:
         _require(0.0 < self.lr < 1.0, f'lr must be in (0, 1), got {self.lr}')
+        _require(self.init_rotation_scale >= 0.0, f'init_rotation_scale must be >= 0, got {self.init_rotation_scale}')
         _require(self.output_scale_lr_factor > 0.0,
                  f'output_scale_lr_factor must be > 0, got {self.output_scale_lr_factor}')
         _require(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, 'beta1 and beta2 must be in [0, 1)')

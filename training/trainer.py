@@ -105,6 +105,8 @@ class Trainer:
             self.depth_net, self.motion_net = self._init_models(opts.init)
         else:
             self.depth_net, self.motion_net = build_models(self.model_config, device=self.info.device)
+        if opts.init and resume_ckpt is None and cfg.optim.init_rotation_scale > 0:
+            self.motion_net.rescale_rotation_(cfg.optim.init_rotation_scale)
         if opts.freeze_encoder:
             for net in (self.depth_net, self.motion_net):
                 net.encoder.requires_grad_(False)

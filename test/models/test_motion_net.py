@@ -133,3 +133,23 @@ def test_mismatched_inputs_are_named(tiny):
         MotionNet(cfg)(rgb1, d1, rgb2, rgb2)
     with pytest.raises(ValueError, match='must share H×W'):
         MotionNet(cfg)(rgb1, d1, rgb2[..., :64], d2[..., :64])
+
+
+def test_rescale_rotation_keeps_every_output_and_sets_the_scale():
+    import math
+
+    from selfdepth_ros.models import ModelConfig, MotionNet
+    torch.manual_seed(0)
+    net = MotionNet(ModelConfig.small(motion_scale_init=0.05)).eval()
+    with torch.no_grad():
+        net.background_motion.weight.normal_(0, 0.1)  # a trained-looking head (the default starts random anyway)
+    x = [torch.rand(2, 3, 64, 192), 1 + torch.rand(2, 1, 64, 192), torch.rand(2, 3, 64, 192), 1 + torch.rand(2, 1, 64, 192)]
+    with torch.no_grad():
+        before = net(*x)
+        net.rescale_rotation_(0.4)
+        after = net(*x)
+    assert math.isclose(float(net.rotation_scale), 0.4, rel_tol=1e-6)
+    torch.testing.assert_close(after.rotation, before.rotation, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(after.translation, before.translation)
+    with pytest.raises(ValueError, match='rotation scale must be >'):
+        net.rescale_rotation_(0.0)

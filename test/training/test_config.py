@@ -10,17 +10,26 @@ RECIPES = Path(__file__).resolve().parents[2] / 'config' / 'train'
 
 
 @pytest.mark.parametrize('name', ['dynamic_scenes', 'dynamic_scenes_small', 'monodepth_baseline',
-                                  'monodepth_baseline_small'])
+                                  'monodepth_baseline_small', 'real_finetune_small'])
 def test_shipped_recipes_validate(name):
     cfg = load_config(RECIPES / f'{name}.yaml')
     model = cfg.model_config()
     assert (model.height, model.width) == (cfg.data.height, cfg.data.width)
-    if name.startswith('dynamic'):
+    if cfg.method == 'dynamic_scenes':
         assert isinstance(cfg.loss, DynamicScenesWeights) and cfg.data.frames == 2 and model.use_motion_field
     else:
         assert isinstance(cfg.loss, MonodepthWeights) and cfg.data.frames == 3 and not model.use_motion_field
     if name.endswith('small'):
         assert (cfg.data.height, cfg.data.width) == (64, 192) and model.encoder_width < 64
+
+
+def test_real_finetune_recipe_is_the_small_recipe_plus_its_three_documented_changes():
+    small, real = load_config(RECIPES / 'dynamic_scenes_small.yaml'), load_config(RECIPES / 'real_finetune_small.yaml')
+    assert real.loss.automask and not small.loss.automask
+    assert (real.optim.lr, real.optim.init_rotation_scale) == (1e-4, 0.36)
+    assert real.model_config() == small.model_config()  # it fine-tunes the shipped model's architecture
+    with pytest.raises(ConfigError, match='init_rotation_scale must be >= 0'):
+        config_from_dict({'optim': {'init_rotation_scale': -1.0}})
 
 
 def test_dynamic_scenes_recipe_has_the_001_reference_values():
