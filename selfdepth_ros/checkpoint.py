@@ -9,14 +9,21 @@ A checkpoint is a plain dict saved with ``torch.save`` that loads with ``torch.l
      'camera': {'K': 3×3 list, 'width': int, 'height': int} or None,
      'step': int,
      'optimizer': state_dict or None, 'train_config': dict or None,
-     'rng': dict or None}                  # opaque to this module (training.checkpointing.capture_rng)
+     'rng': dict or None,                  # opaque to this module (training.checkpointing.capture_rng)
+     'weights_sha256': str}                # weights_digest(depth_net, motion_net); absent in older files
+
+Integrity (``load_checkpoint``): the stored ``weights_sha256`` must match the weights (a flipped byte inside a
+tensor is refused, not silently loaded); every floating-point weight must be finite; ``model_config``, the two
+state dicts, ``step`` and ``camera`` must have the types above. Files written before the hash existed (the
+shipped model among them) load without a hash check and without a warning.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,8 @@ SHIPPED = 'shipped'
 """The ``checkpoint`` value that names the model shipped with the package (the node's default)."""
 SHIPPED_PATH = Path(__file__).resolve().parent / 'data' / 'selfdepth_small.pt'
 REQUIRED_KEYS = ('format', 'model_config', 'depth_net', 'motion_net', 'step')
+HASH_KEY = 'weights_sha256'
+NETS = ('depth_net', 'motion_net')
 
 
 class CheckpointError(ValueError):
@@ -48,11 +57,29 @@ def _state_dict(obj: Any) -> dict | None:
     raise TypeError(f'expected a module, an optimiser or a state dict, got {type(obj).__name__}')
 
 
+def weights_digest(depth_net: dict[str, torch.Tensor], motion_net: dict[str, torch.Tensor]) -> str:
+    """sha256 (hex) over both state dicts in a fixed order: per net (depth, motion), per key (sorted), the line
+    ``net.key dtype shape`` and then the tensor's raw bytes (C order, host byte order: little endian on every
+    platform torch ships for)."""
+    h = hashlib.sha256()
+    for name, state in zip(NETS, (depth_net, motion_net)):
+        for key in sorted(state):
+            t = state[key].detach().to('cpu').contiguous()
+            h.update(f'{name}.{key} {t.dtype} {tuple(t.shape)}\n'.encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
 def camera_dict(K: Any, width: int, height: int) -> dict[str, Any]:
     """The checkpoint's camera entry: ``K`` (3×3, pixels) for images of ``width``×``height``."""
     k = np.asarray(K, dtype=np.float64)
     if k.shape != (3, 3) or not np.all(np.isfinite(k)):
         raise ValueError(f'camera K must be a finite 3×3 matrix, got shape {k.shape}')
+    if k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise ValueError(f'camera K must have fx, fy > 0, got fx={k[0, 0]}, fy={k[1, 1]}')
+    for name, value in (('width', width), ('height', height)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f'camera {name} must be a positive integer (pixels), got {value!r}')
     return {'K': k.tolist(), 'width': int(width), 'height': int(height)}
 
 
@@ -62,18 +89,23 @@ def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth
     """Write a checkpoint atomically (temporary file in the same folder, then ``os.replace``).
 
     ``depth_net``/``motion_net``/``optimizer`` may be modules/optimisers or their state dicts; ``camera`` is
-    ``camera_dict(...)`` or None. Returns the path. A reader never sees a half-written file.
+    ``camera_dict(...)`` or None. Returns the path. A reader never sees a half-written file. The weights'
+    :func:`weights_digest` is stored, and the file gets the usual mode for new files (0666 less the umask, as
+    ``open()`` would; ``tempfile.mkstemp`` would leave 0600).
     """
     path = Path(path)
     config = model_config.to_dict() if isinstance(model_config, ModelConfig) else ModelConfig.from_dict(
         model_config).to_dict()
     if camera is not None:
         camera = camera_dict(camera['K'], camera['width'], camera['height'])
-    ckpt = {'format': FORMAT, 'model_config': config, 'depth_net': _state_dict(depth_net),
-            'motion_net': _state_dict(motion_net), 'camera': camera, 'step': int(step),
-            'optimizer': _state_dict(optimizer), 'train_config': train_config, 'rng': rng}
+    depth_state, motion_state = _state_dict(depth_net), _state_dict(motion_net)
+    ckpt = {'format': FORMAT, 'model_config': config, 'depth_net': depth_state,
+            'motion_net': motion_state, 'camera': camera, 'step': int(step),
+            'optimizer': _state_dict(optimizer), 'train_config': train_config, 'rng': rng,
+            HASH_KEY: weights_digest(depth_state, motion_state)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    tmp = path.parent / f'.{path.name}.{secrets.token_hex(6)}.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
     try:
         with os.fdopen(fd, 'wb') as f:
             torch.save(ckpt, f)
@@ -106,7 +138,8 @@ def load_checkpoint(path: str | Path, map_location: Any = 'cpu') -> dict[str, An
     """Load and validate a checkpoint with ``torch.load(weights_only=True)``.
 
     Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` for content that is not plain
-    data (a pickled object is refused, never executed), a wrong ``format`` tag or missing keys.
+    data (a pickled object is refused, never executed), a wrong ``format`` tag, missing keys, fields of the
+    wrong type (:func:`check_fields`), weights that do not match the stored hash, or non-finite weights.
     """
     path = Path(path)
     if not path.is_file():
@@ -136,7 +169,56 @@ def load_checkpoint(path: str | Path, map_location: Any = 'cpu') -> dict[str, An
     missing = [k for k in REQUIRED_KEYS if k not in ckpt]
     if missing:
         raise CheckpointError(f'{path}: checkpoint lacks required key(s) {missing}')
+    check_fields(ckpt, str(path))
     return ckpt
+
+
+def check_fields(ckpt: dict[str, Any], where: str = 'checkpoint') -> None:
+    """Validate a loaded checkpoint dict's fields, weight hash and finiteness; ``CheckpointError`` naming the
+    field (or tensor) and what was expected. ``where`` prefixes the messages (the file path)."""
+    def fail(text: str) -> None:
+        raise CheckpointError(f'{where}: {text}')
+    if not isinstance(ckpt['model_config'], dict):
+        fail(f"model_config must be a dict (ModelConfig.to_dict()), got {type(ckpt['model_config']).__name__}")
+    try:
+        ModelConfig.from_dict(ckpt['model_config'])
+    except (TypeError, ValueError) as exc:
+        fail(f'model_config is not a valid ModelConfig: {_first_line(exc)}')
+    for net in NETS:
+        state = ckpt[net]
+        if not isinstance(state, dict):
+            fail(f'{net} must be a state dict (name -> tensor), got {type(state).__name__}')
+        bad = [f'{k!r} ({type(v).__name__})' for k, v in state.items()
+               if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+        if bad:
+            fail(f'{net} must map names to tensors; not tensors: {", ".join(bad[:4])}'
+                 + (f' … (+{len(bad) - 4})' if len(bad) > 4 else ''))
+    step = ckpt['step']
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        fail(f'step must be an integer >= 0, got {step!r}')
+    camera = ckpt.get('camera')
+    if camera is not None:
+        if not isinstance(camera, dict) or not {'K', 'width', 'height'} <= set(camera):
+            fail(f"camera must be None or a dict with K, width, height, got {camera!r:.200}")
+        try:
+            camera_dict(camera['K'], camera['width'], camera['height'])
+        except (TypeError, ValueError) as exc:
+            fail(f'invalid camera: {_first_line(exc)}')
+    if ckpt.get('train_config') is not None and not isinstance(ckpt['train_config'], dict):
+        fail(f"train_config must be None or a dict, got {type(ckpt['train_config']).__name__}")
+    stored = ckpt.get(HASH_KEY)
+    if stored is not None:  # older checkpoints have none: nothing to compare with
+        digest = weights_digest(ckpt['depth_net'], ckpt['motion_net'])
+        if stored != digest:
+            fail(f'the weights do not match the checkpoint\'s content hash ({HASH_KEY} {str(stored)[:16]}…, '
+                 f'computed {digest[:16]}…): the file was damaged or altered after it was saved; refused')
+    for net in NETS:
+        for key, t in ckpt[net].items():
+            if t.is_floating_point() or t.is_complex():
+                finite = torch.isfinite(t)
+                if not bool(finite.all()):
+                    fail(f'{net}.{key} has {int((~finite).sum())} non-finite value(s) (NaN/Inf) of {t.numel()}: '
+                         'diverged or damaged weights; refused')
 
 
 def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:

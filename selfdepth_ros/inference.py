@@ -105,43 +105,69 @@ class Predictor:
         model_config: architecture when ``checkpoint`` is None (default ``ModelConfig()``); with a checkpoint
           it must match the checkpoint's weights (clear error otherwise).
         max_gap_s: a larger time gap between consecutive stamps resets the frame pair (seconds).
+        untrained_config: architecture of the untrained network ``load(None)`` installs (default:
+          ``model_config``, else ``ModelConfig()``).
+        input_size: ``(height, width)`` network input size used instead of each checkpoint's own (the weights
+          do not depend on it; multiples of 32; a 0 keeps that side), or None.
+
+    After a hot reload (:meth:`load`) every setting comes from the new checkpoint's ``model_config`` (size,
+    ``min_depth``, …), except ``input_size`` when given. ``frame_interval_s`` is the frame interval the
+    checkpoint was trained at (``train_config['frame_interval_s']``) or None when it does not say.
     """
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = 'auto',
-                 model_config: ModelConfig | None = None, max_gap_s: float = 0.5, seed: int = 0) -> None:
+                 model_config: ModelConfig | None = None, max_gap_s: float = 0.5, seed: int = 0, *,
+                 untrained_config: ModelConfig | None = None, input_size: tuple[int, int] | None = None) -> None:
         if not max_gap_s > 0:
             raise ValueError(f'max_gap_s must be > 0 seconds, got {max_gap_s!r}')
         self.device = resolve_device(device)
         self.max_gap_s = float(max_gap_s)
+        self.seed = int(seed)
+        self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self._lock = threading.Lock()
         self._prev: _Frame | None = None
         self._pending_reset: str | None = None
-        self._model_config_override = model_config
-        if checkpoint is None:
-            with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
-                torch.manual_seed(seed)
-                nets = build_models(model_config or ModelConfig(), device=self.device)
-            self._install(nets, None, None, 0)
-        else:
-            self.load(checkpoint)
-            self._pending_reset = None
+        self._untrained_config = untrained_config or model_config or ModelConfig()
+        self.load(checkpoint, model_config)
+        self._pending_reset = None
 
     # -- model management ------------------------------------------------------------------------------
-    def _install(self, nets, path: Path | None, camera: dict | None, step: int) -> None:
+    def _install(self, nets, path: Path | None, camera: dict | None, step: int,
+                 frame_interval_s: float | None = None) -> None:
         self.depth_net, self.motion_net = nets
         self.config: ModelConfig = self.depth_net.config
         self.checkpoint_path, self.camera, self.step = path, camera, step
+        self.frame_interval_s = frame_interval_s
 
-    def load(self, checkpoint: str | Path) -> None:
+    def _sized(self, config: ModelConfig) -> ModelConfig:
+        size = {k: v for k, v in zip(('height', 'width'), self.input_size or ()) if v}
+        return config.replace(**size) if size else config
+
+    def load(self, checkpoint: str | Path | None, model_config: ModelConfig | None = None) -> None:
         """Hot reload: build the nets from ``checkpoint`` and swap them in; the frame pair resets.
 
-        On any error (missing file, unsafe or mismatched checkpoint) the current nets stay in use.
+        The architecture and every other model setting are the checkpoint's own (``model_config``, when given,
+        must fit its weights). ``None`` installs an untrained network (``untrained_config``, seeded). On any
+        error (missing file, unsafe, damaged, non-finite or mismatched checkpoint) the current nets stay in use.
         """
+        if checkpoint is None:
+            with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+                torch.manual_seed(self.seed)
+                nets = build_models(self._sized(model_config or self._untrained_config), device=self.device)
+            with self._lock:
+                self._install(nets, None, None, 0)
+                self._prev, self._pending_reset = None, 'untrained network loaded'
+            return
         path = Path(checkpoint)
         ckpt = load_checkpoint(path)
-        nets = build_models(ckpt, self._model_config_override, device=self.device)
+        wanted = model_config if model_config is not None else (
+            self._sized(ModelConfig.from_dict(ckpt['model_config'])) if self.input_size else None)
+        nets = build_models(ckpt, wanted, device=self.device)
+        interval = (ckpt.get('train_config') or {}).get('frame_interval_s')
+        interval = float(interval) if isinstance(interval, (int, float)) and not isinstance(interval, bool) \
+            and math.isfinite(interval) and interval > 0 else None
         with self._lock:
-            self._install(nets, path, ckpt.get('camera'), int(ckpt['step']))
+            self._install(nets, path, ckpt.get('camera'), int(ckpt['step']), interval)
             self._prev, self._pending_reset = None, f'checkpoint loaded: {path.name}'
 
     def reset(self, reason: str = 'reset requested') -> None:
@@ -154,6 +180,7 @@ class Predictor:
         cfg = self.config
         return {'checkpoint': str(self.checkpoint_path) if self.checkpoint_path else 'untrained',
                 'step': self.step, 'device': str(self.device), 'net_size': f'{cfg.height}x{cfg.width}',
+                'min_depth': cfg.min_depth,
                 'encoder': f'resnet{cfg.encoder_depth}/w{cfg.encoder_width}',
                 'depth_params': count_parameters(self.depth_net), 'motion_params': count_parameters(self.motion_net)}
 

@@ -132,3 +132,102 @@ def test_modules_wrapped_like_ddp_are_unwrapped(tmp_path):
 def test_bad_camera_is_named():
     with pytest.raises(ValueError, match='camera K must be a finite 3×3 matrix'):
         camera_dict([[1, 0], [0, 1]], 64, 64)
+
+
+# -- integrity: content hash, finite weights, field types, file modes (issue 12) ---------------------------------
+def _largest_tensor_offset(path, ckpt):
+    """Byte offset in the file of the largest depth_net tensor's data (torch's zip stores tensors uncompressed)."""
+    name, t = max(ckpt['depth_net'].items(), key=lambda kv: kv[1].numel())
+    data = path.read_bytes()
+    head = t.reshape(-1)[:16].numpy().tobytes()
+    offset = data.find(head)
+    assert offset > 0, name
+    return name, offset, t.numel() * t.element_size()
+
+
+def test_a_flipped_byte_inside_a_tensor_is_refused(tmp_path):
+    path = tmp_path / 'a.pt'
+    _save(path)
+    raw = torch.load(path, weights_only=True)
+    assert len(raw['weights_sha256']) == 64
+    name, offset, size = _largest_tensor_offset(path, raw)
+    data = bytearray(path.read_bytes())
+    for i in range(offset + size // 2, offset + size // 2 + 200):  # 200 bytes flipped inside the tensor
+        data[i] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r'a.pt: the weights do not match the checkpoint\'s content hash.*'
+                                              r'damaged or altered'):
+        load_checkpoint(path)
+
+
+def test_edited_weights_with_the_old_hash_are_refused(tmp_path):
+    path = tmp_path / 'a.pt'
+    _save(path)
+    raw = torch.load(path, weights_only=True)
+    raw['motion_net']['background_motion.weight'] += 1e-3
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match='content hash'):
+        load_checkpoint(path)
+
+
+def test_checkpoints_without_a_hash_load_quietly_and_the_shipped_one_loads(tmp_path):
+    import warnings
+    from selfdepth_ros.checkpoint import SHIPPED_PATH
+    path = tmp_path / 'old.pt'
+    _save(path)
+    raw = torch.load(path, weights_only=True)
+    del raw['weights_sha256']
+    torch.save(raw, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert 'weights_sha256' not in load_checkpoint(path)
+        shipped = load_checkpoint(SHIPPED_PATH)  # with or without a hash, it loads
+    build_models(shipped)
+
+
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path):
+    cfg = TINY
+    depth_net, motion_net = DepthNet(cfg), MotionNet(cfg)
+    key = next(k for k, v in depth_net.state_dict().items() if v.is_floating_point() and v.numel() > 4)
+    with torch.no_grad():
+        depth_net.state_dict()[key].view(-1)[3] = float('nan')
+        motion_net.state_dict()['background_motion.weight'].view(-1)[0] = float('inf')
+    save_checkpoint(tmp_path / 'nan.pt', model_config=cfg, depth_net=depth_net, motion_net=motion_net)
+    with pytest.raises(CheckpointError, match=rf'nan.pt: depth_net\.{key} has 1 non-finite value\(s\) \(NaN/Inf\)'):
+        load_checkpoint(tmp_path / 'nan.pt')
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('model_config', [1, 2], r'model_config must be a dict \(ModelConfig.to_dict\(\)\), got list'),
+    ('model_config', {'encoder_width': 16, 'nope': 1}, r"model_config is not a valid ModelConfig: unknown.*'nope'"),
+    ('depth_net', [torch.zeros(1)], r'depth_net must be a state dict \(name -> tensor\), got list'),
+    ('motion_net', {'background_motion.weight': [0.0, 1.0]}, r"motion_net must map names to tensors; not tensors: "
+                                                               r"'background_motion.weight' \(list\)"),
+    ('camera', {'K': [[100, 0, 31.5], [0, 100, 31.5], [0, 0, 1]], 'width': 0, 'height': 64},
+     r'invalid camera: camera width must be a positive integer \(pixels\), got 0'),
+    ('camera', {'K': [[0, 0, 31.5], [0, 100, 31.5], [0, 0, 1]], 'width': 64, 'height': 64},
+     r'invalid camera: camera K must have fx, fy > 0'),
+    ('camera', 'pinhole', r'camera must be None or a dict with K, width, height'),
+    ('step', 'seven', r"step must be an integer >= 0, got 'seven'"),
+    ('train_config', 'fast', r'train_config must be None or a dict, got str'),
+])
+def test_crafted_fields_give_clear_errors(tmp_path, field, value, message):
+    path = tmp_path / 'crafted.pt'
+    _save(path)
+    raw = torch.load(path, weights_only=True)
+    raw[field] = value
+    del raw['weights_sha256']  # crafted by hand, as an older file would be
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match='crafted.pt: ' + message):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o002, 0o664)])
+def test_checkpoints_get_normal_file_modes(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        _save(tmp_path / 'a.pt')
+    finally:
+        os.umask(old)
+    assert (tmp_path / 'a.pt').stat().st_mode & 0o777 == mode
+    assert os.listdir(tmp_path) == ['a.pt']

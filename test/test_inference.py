@@ -155,3 +155,48 @@ def test_cuda_without_cuda_is_a_clear_error():
     with pytest.raises(RuntimeError, match='CUDA is not available'):
         Predictor(model_config=TINY, device='cuda')
     assert Predictor(model_config=TINY, device='auto').device.type == 'cpu'
+
+
+# -- hot reload that means what it says (issue 12) -----------------------------------------------------------------
+def _nan_checkpoint(path, cfg=TINY):
+    torch.manual_seed(3)
+    depth_net = DepthNet(cfg)
+    with torch.no_grad():
+        depth_net.state_dict()['encoder.bn1.weight'][0] = float('nan')
+    save_checkpoint(path, model_config=cfg, depth_net=depth_net, motion_net=MotionNet(cfg))
+    return path
+
+
+def test_a_nan_checkpoint_is_refused_and_the_old_weights_stay(tmp_path):
+    f = _frames()
+    p = Predictor(_save(tmp_path / 'good.pt', step=4), device='cpu')
+    before = p.predict(f[0]).depth
+    with pytest.raises(CheckpointError, match=r'depth_net\.encoder\.bn1\.weight has 1 non-finite value'):
+        p.load(_nan_checkpoint(tmp_path / 'nan.pt'))
+    assert p.step == 4 and p.checkpoint_path.name == 'good.pt'
+    np.testing.assert_array_equal(p.predict(f[0]).depth, before)
+
+
+def test_reload_takes_the_checkpoints_architecture_and_settings(tmp_path):
+    other = TINY.replace(height=96, width=128, encoder_width=16, min_depth=0.5)
+    p = Predictor(model_config=TINY, device='cpu')  # an untrained preset of another size
+    p.load(_save(tmp_path / 'other.pt', cfg=other, step=9))
+    assert p.config == other and p.config.min_depth == 0.5 and p.step == 9
+    assert p.describe()['net_size'] == '96x128' and p.describe()['min_depth'] == 0.5
+    assert p.predict(_frames()[0]).depth_net.shape == (96, 128)
+
+
+def test_input_size_replaces_the_checkpoints_and_none_loads_the_untrained_network(tmp_path):
+    path = _save(tmp_path / 'a.pt', cfg=TINY.replace(min_depth=0.3))
+    p = Predictor(path, device='cpu', input_size=(96, 0), untrained_config=TINY.replace(encoder_width=16))
+    assert (p.config.height, p.config.width, p.config.min_depth) == (96, 64, 0.3)
+    p.load(None)
+    assert p.checkpoint_path is None and p.config.encoder_width == 16 and p.config.height == 96
+    assert p.describe()['checkpoint'] == 'untrained'
+    assert p.predict(_frames()[0]).reset_reason == 'untrained network loaded'
+
+
+def test_frame_interval_comes_from_the_training_config(tmp_path):
+    assert Predictor(_save(tmp_path / 'a.pt'), device='cpu').frame_interval_s is None
+    p = Predictor(_save(tmp_path / 'b.pt', train_config={'frame_interval_s': 0.1}), device='cpu')
+    assert p.frame_interval_s == 0.1

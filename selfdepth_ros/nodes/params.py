@@ -46,7 +46,9 @@ def _mount(v: list) -> str | None:
 
 SPECS: tuple[Spec, ...] = (
     Spec('checkpoint', 'shipped', "trained weights (.pt path); 'shipped' = the model installed with the package "
-         "(selfdepth_ros/data/selfdepth_small.pt); '' = untrained network. Set at run time to hot-reload"),
+         "(selfdepth_ros/data/selfdepth_small.pt); '' = untrained network (model_preset). Setting it at run time "
+         "(the same path too) hot-reloads with the checkpoint's own architecture and settings; a refused file "
+         "(missing, damaged, non-finite) keeps the old weights"),
     Spec('device', 'auto', "'auto' (CUDA when available), 'cpu' or 'cuda[:N]'", read_only=True, check=_device),
     Spec('model_preset', 'default', "architecture when checkpoint is '': 'default' (001) or 'small' (CPU)",
          read_only=True, choices=('default', 'small')),

@@ -49,16 +49,20 @@ OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)  # reli
 
 
 def default_predictor(p: dict[str, Any]):
-    """Build the real ``Predictor`` from the node's parameters (checkpoint, device, preset, input size)."""
+    """Build the real ``Predictor`` from the node's parameters (checkpoint, device, preset, input size).
+
+    A checkpoint brings its own architecture and settings (``min_depth``, …); ``model_preset`` is the
+    architecture of the untrained network (``checkpoint: ''``, at start or set later); ``input_height``/
+    ``input_width`` (when non-zero) replace the network input size of either.
+    """
     from ..checkpoint import resolve_checkpoint
     from ..inference import Predictor
     from ..models import ModelConfig
     cfg = ModelConfig.small() if p['model_preset'] == 'small' else ModelConfig()
-    size = {k: v for k, v in (('height', p['input_height']), ('width', p['input_width'])) if v}
-    cfg = cfg.replace(**size) if size else cfg
     checkpoint = resolve_checkpoint(p['checkpoint'])  # 'shipped' = the installed model, '' = untrained
-    return Predictor(checkpoint=checkpoint, device=p['device'],
-                     model_config=cfg if (size or checkpoint is None) else None, max_gap_s=p['max_time_gap'])
+    size = (p['input_height'], p['input_width'])
+    return Predictor(checkpoint=checkpoint, device=p['device'], max_gap_s=p['max_time_gap'], untrained_config=cfg,
+                     input_size=size if any(size) else None)
 
 
 class PerceptionNode(Node):
@@ -82,6 +86,7 @@ class PerceptionNode(Node):
         self._warned: dict[str, float] = {}
         self._prev_stamp_ns: int | None = None
         self._last_reset = 'none yet'
+        self._last_reload = 'none'
         self._speed: float | None = None
         self._speed_sub = None
         self._lock = threading.Lock()  # guards self.p / scale / odom between the worker and parameter callbacks
@@ -191,14 +196,10 @@ class PerceptionNode(Node):
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
             new[prm.name] = list(prm.value) if prm.name == 'camera_mount' else prm.value
-        if new['checkpoint'] != self.p['checkpoint'] and new['checkpoint']:
-            try:  # hot reload: the old weights stay if this fails
-                from ..checkpoint import resolve_checkpoint
-                self.predictor.load(resolve_checkpoint(new['checkpoint']))
-            except Exception as exc:  # noqa: BLE001 - any load failure is a rejected parameter, not a crash
-                return SetParametersResult(successful=False, reason=f'checkpoint: cannot load: {exc}')
-            self.model_info = self.predictor.describe()
-            self.get_logger().info(f"hot-reloaded weights from {new['checkpoint']}")
+        if any(prm.name == 'checkpoint' for prm in params):  # set again = load again (the file may have changed)
+            reason = self._reload(new['checkpoint'])
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
         with self._lock:
             if any(new[k] != self.p[k] for k in ('scale_mode', 'camera_height', 'scale_window')):
                 self._configure_scale(new)
@@ -208,6 +209,35 @@ class PerceptionNode(Node):
             self.p = new
         self._maybe_subscribe_speed()
         return SetParametersResult(successful=True)
+
+    def _reload(self, value: str) -> str | None:
+        """Hot reload for ``checkpoint := value``: None when done, else the reason (the old weights stay).
+
+        ``'shipped'`` or a path loads that file with its own architecture and settings; ``''`` installs the
+        untrained ``model_preset`` network and says so. Either way the frame pair resets (odometry goes on).
+        """
+        from ..checkpoint import resolve_checkpoint
+        old = self.model_info.get('checkpoint')
+        try:
+            path = resolve_checkpoint(value)
+            self.predictor.load(path)
+        except Exception as exc:  # noqa: BLE001 - any load failure is a rejected parameter, not a crash
+            reason = f'checkpoint: cannot load {value!r}: {exc}; still using {old}'
+            self.get_logger().error(reason)
+            self._last_reload = f'refused {value!r}: {exc}'
+            return reason
+        self.model_info = self.predictor.describe()
+        info = self.model_info
+        if path is None:
+            self._last_reload = 'untrained network'
+            self.get_logger().warning(
+                f"checkpoint '': now running an UNTRAINED network (model_preset {self.p['model_preset']}, "
+                f"net {info.get('net_size')}): depth and motion are meaningless until weights are loaded")
+        else:
+            self._last_reload = f'loaded {path}'
+            self.get_logger().info(f"hot-reloaded weights from {path} (step {info.get('step')}, net "
+                                   f"{info.get('net_size')}, min_depth {info.get('min_depth')}); frame pair reset")
+        return None
 
     # -- worker ------------------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -327,6 +357,7 @@ class PerceptionNode(Node):
                   'camera_infos_received': self.pairer.infos_received, 'image_topic': self.image_sub.topic_name,
                   'camera_info_topic': self.info_sub.topic_name, 'last_reset': self._last_reset,
                   'model': self.model_info.get('checkpoint'), 'net_size': self.model_info.get('net_size'),
+                  'last_reload': self._last_reload,
                   'device': self.model_info.get('device')}
         st = getattr(self, 'scale_state', None)
         scale = {'scale_mode': self.p['scale_mode'], 'scale': st.label if st else 'relative',

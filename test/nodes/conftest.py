@@ -15,19 +15,24 @@ class FakePredictor:
     motion = a constant 0.1 m field; the pair resets on the first frame, a size change or a time gap.
     """
 
+    frame_interval_s = None  # the training frame interval a checkpoint may state (None: unknown)
+
     def __init__(self, max_gap_s: float = 0.5):
-        self.max_gap_s, self._prev, self.loaded = max_gap_s, None, None
+        self.max_gap_s, self._prev, self.loaded, self._reason = max_gap_s, None, None, None
 
     def describe(self):
         return {'checkpoint': self.loaded or 'fake', 'device': 'cpu', 'net_size': 'half'}
 
     def load(self, checkpoint):
+        if checkpoint is None:  # checkpoint: '' -> an untrained network
+            self.loaded, self._prev, self._reason = 'untrained', None, 'untrained network loaded'
+            return
         if not str(checkpoint).endswith('.pt'):
             raise FileNotFoundError(f'{checkpoint} is not a checkpoint')
-        self.loaded, self._prev = str(checkpoint), None
+        self.loaded, self._prev, self._reason = str(checkpoint), None, 'checkpoint loaded'
 
     def reset(self, reason='reset requested'):
-        self._prev = None
+        self._prev, self._reason = None, reason
 
     def predict(self, rgb, K=None, stamp_ns=None):
         from types import SimpleNamespace
@@ -38,7 +43,8 @@ class FakePredictor:
             K = np.array([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1.0]])
         K_net = K.copy()
         K_net[:2] *= 0.5
-        reason = 'first frame' if self._prev is None else None
+        reason = (self._reason or 'first frame') if self._prev is None else None
+        self._reason = None
         if self._prev is not None and self._prev[0] != (h, w):
             reason = 'image size changed'
         elif self._prev is not None and stamp_ns is not None and (stamp_ns - self._prev[1]) * 1e-9 > self.max_gap_s:
