@@ -62,10 +62,14 @@ SPECS: tuple[Spec, ...] = (
          choices=('input', 'network')),
     Spec('motion_resolution', 'network', "'network' (net size, default: 48x less data than a 480x640 32FC3) or "
          "'input' (bilinearly upsampled to the camera size) for ~/motion", choices=('input', 'network')),
-    Spec('publish_depth', True, 'publish ~/depth and ~/depth/camera_info (each only while it has subscribers)'),
+    Spec('publish_depth', True, 'publish ~/depth/image + ~/depth/camera_info (and the older ~/depth; each only '
+         'while it has subscribers)'),
     Spec('publish_odom', True, 'publish ~/odom'),
     Spec('publish_tf', True, 'broadcast the odom -> camera (or base) transform'),
-    Spec('publish_motion', True, 'publish ~/motion (32FC3 object translation field)'),
+    Spec('publish_motion', True, 'publish ~/motion (32FC3 object translation field), ~/motion/visual (rgb8 colour '
+         'wheel) and ~/motion/camera_info'),
+    Spec('motion_visual_scale', 0.0, '~/motion/visual: |T_obj| in m per frame interval shown at full brightness '
+         '(0 = each frame\'s 99th percentile)', low=0.0, high=100.0),
     Spec('publish_points', False, 'publish ~/points (PointCloud2 from depth)'),
     Spec('points_stride', 4, 'take every Nth pixel per row and column for ~/points', low=1, high=64),
     Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent', check=_frame),

@@ -6,10 +6,13 @@ are counted). Callbacks only store messages; a worker thread decodes, runs the `
 so parameter services, timers and subscriptions never wait for the network.
 
 Outputs, stamped with the input image's stamp, in the camera's optical frame:
-``~/depth`` (32FC1 metres or relative, NaN invalid) + ``~/depth/camera_info`` (at the published resolution),
-``~/odom`` + TF odom → camera (or base), ``~/motion`` (32FC3 ``T_obj`` of the pair t−1 → t, indexed by the
-pixels of frame t−1, cam_t axes, metres per frame interval; at the network resolution unless
-``motion_resolution: input``), optional ``~/points``, and ``/diagnostics``. Each image/cloud/odometry output is
+``~/depth/image`` (32FC1 metres or relative, NaN invalid) + its sibling ``~/depth/camera_info`` (at the published
+resolution; image_transport's ``<image namespace>/camera_info`` rule, so rviz2's DepthCloud and depth_image_proc
+find it), the same image on the older ``~/depth``, ``~/odom`` + TF odom → camera (or base), ``~/motion`` (32FC3
+``T_obj`` of the pair t−1 → t, indexed by the pixels of frame t−1, cam_t axes, metres per frame interval; at the
+network resolution unless ``motion_resolution: input``) + ``~/motion/visual`` (rgb8 colour wheel) +
+``~/motion/camera_info``, optional ``~/points``, and ``/diagnostics``. Input is expected rectified: a CameraInfo
+with non-zero distortion gets a throttled warning and ``D`` is ignored. Each image/cloud/odometry output is
 built and sent only while it has subscribers; odometry state, TF and diagnostics are always kept.
 Which scale the outputs carry: ``/diagnostics`` status ``<node>: scale`` (keys ``scale``, ``metric``,
 ``factor``), ``relative`` or ``metric:camera_height`` / ``metric:speed_topic``.
@@ -101,8 +104,12 @@ class PerceptionNode(Node):
             events = PublisherEventCallbacks(incompatible_qos=lambda e: self._on_incompatible_pub(e, pub.topic_name))
             pub = self.create_publisher(msg_type, name, OUTPUT_QOS, event_callbacks=events)
             return pub
-        self.depth_pub, self.depth_info_pub = mk(Image, '~/depth'), mk(CameraInfo, '~/depth/camera_info')
-        self.motion_pub = mk(Image, '~/motion')
+        # image_transport's sibling rule (camera_info = <image topic's namespace>/camera_info): rviz2's DepthCloud
+        # and depth_image_proc find ~/depth/camera_info from ~/depth/image, ~/motion/camera_info from ~/motion/visual.
+        self.depth_image_pub, self.depth_info_pub = mk(Image, '~/depth/image'), mk(CameraInfo, '~/depth/camera_info')
+        self.depth_pub = mk(Image, '~/depth')  # the older name (replay/eval bags record it); same message
+        self.motion_pub, self.motion_visual_pub = mk(Image, '~/motion'), mk(Image, '~/motion/visual')
+        self.motion_info_pub = mk(CameraInfo, '~/motion/camera_info')
         from nav_msgs.msg import Odometry
         from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import PointCloud2
@@ -174,6 +181,12 @@ class PerceptionNode(Node):
         except ValueError as exc:
             self._warn('camera_info_bad', f'ignoring CameraInfo on {self.info_sub.topic_name}: {exc}')
             return
+        d = [float(x) for x in msg.d]
+        if any(x != 0.0 for x in d):  # peers (depth_anything, rtabmap) expect rectified input too
+            self._warn('distortion', f'CameraInfo on {self.info_sub.topic_name} has distortion ({msg.distortion_model} '
+                       f'D={[round(x, 4) for x in d]}): this node expects rectified images (e.g. image_proc '
+                       'rectify_node -> image_rect) and ignores D; depth, points and odometry assume a pinhole '
+                       'camera with K', period_s=600.0)
         self.pairer.add_info(cv.time_to_ns(msg.header.stamp), K, (int(msg.height), int(msg.width)))
 
     def _on_incompatible_sub(self, event) -> None:
@@ -296,8 +309,8 @@ class PerceptionNode(Node):
                                translation=None if ego is None else ego[1])
         self.scale_state = st
         net = p['output_resolution'] == 'network'
-        want_depth, want_info = self._wanted(self.depth_pub, p['publish_depth']), \
-            self._wanted(self.depth_info_pub, p['publish_depth'])
+        depth_pubs = [pub for pub in (self.depth_image_pub, self.depth_pub) if self._wanted(pub, p['publish_depth'])]
+        want_depth, want_info = bool(depth_pubs), self._wanted(self.depth_info_pub, p['publish_depth'])
         want_points = self._wanted(self.points_pub, p['publish_points'])
         K_out = pred.K_net if net else pred.K
         if want_depth or want_points:
@@ -306,20 +319,40 @@ class PerceptionNode(Node):
             if not np.isfinite(depth).any():
                 self._warn('nan', f'frame {stamp}: the network produced no finite depth')
             if want_depth:
-                self.depth_pub.publish(cv.image_msg(depth, '32FC1', stamp, cam))
+                msg = cv.image_msg(depth, '32FC1', stamp, cam)
+                for pub in depth_pubs:
+                    pub.publish(msg)
             if want_points:
                 self.points_pub.publish(cv.pointcloud2_msg(self._points(depth, K_out, p['points_stride']), stamp, cam))
         if want_info:
             h, w = (pred.depth_net if net else pred.depth).shape
             self.depth_info_pub.publish(cv.camera_info_msg(K_out, w, h, stamp, cam))
-        motion = pred.motion_net if p['motion_resolution'] == 'network' else pred.motion
-        if motion is not None and self._wanted(self.motion_pub, p['publish_motion']):
-            self.motion_pub.publish(cv.image_msg(np.multiply(motion, np.float32(st.factor), dtype=np.float32),
-                                                 '32FC3', stamp, cam))
+        self._publish_motion(pred, p, st.factor, stamp, cam)
         if ego is not None:
             self.odom.step(ego[0], ego[1] * st.factor, dt)
         self._publish_odom(stamp, cam, p, st.metric)
         self.stats.add(time.monotonic_ns(), pred.latency_ms, (time.monotonic_ns() - frame.received_ns) * 1e-6)
+
+    def _publish_motion(self, pred, p: dict, factor: float, stamp: int, cam: str) -> None:
+        """``~/motion`` (32FC3), ``~/motion/visual`` (rgb8) and ``~/motion/camera_info`` of the pair t−1 → t, stamped
+        with frame t, indexed by the pixels of frame t−1 (docs/CONVENTIONS.md, "Node outputs")."""
+        net = p['motion_resolution'] == 'network'
+        motion = pred.motion_net if net else pred.motion
+        if motion is None or not p['publish_motion']:
+            return
+        want_raw, want_vis, want_info = (self._wanted(pub, True) for pub in (
+            self.motion_pub, self.motion_visual_pub, self.motion_info_pub))
+        if want_raw or want_vis:
+            motion = np.multiply(motion, np.float32(factor), dtype=np.float32)
+        if want_raw:
+            self.motion_pub.publish(cv.image_msg(motion, '32FC3', stamp, cam))
+        if want_vis:
+            from .visual import motion_to_rgb
+            rgb, _ = motion_to_rgb(motion, p['motion_visual_scale'])
+            self.motion_visual_pub.publish(cv.image_msg(rgb, 'rgb8', stamp, cam))
+        if want_info:
+            h, w = motion.shape[:2]
+            self.motion_info_pub.publish(cv.camera_info_msg(pred.K_net if net else pred.K, w, h, stamp, cam))
 
     @staticmethod
     def _points(depth: np.ndarray, K: np.ndarray, stride: int) -> np.ndarray:

@@ -96,6 +96,9 @@ except ImportError:  # the harness fixture skips; the numpy-only fixtures above 
 else:
     QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
     OUTPUT_TOPICS = {'depth': (Image, '/selfdepth/depth'), 'info': (CameraInfo, '/selfdepth/depth/camera_info'),
+                     'depth_image': (Image, '/selfdepth/depth/image'),
+                     'motion_visual': (Image, '/selfdepth/motion/visual'),
+                     'motion_info': (CameraInfo, '/selfdepth/motion/camera_info'),
                      'odom': (Odometry, '/selfdepth/odom'), 'motion': (Image, '/selfdepth/motion'),
                      'points': (PointCloud2, '/selfdepth/points'), 'tf': (TFMessage, '/tf'),
                      'diag': (DiagnosticArray, '/diagnostics')}
