@@ -14,8 +14,9 @@ network resolution unless ``motion_resolution: input``) + ``~/motion/visual`` (r
 ``~/motion/camera_info``, optional ``~/points``, and ``/diagnostics``. Input is expected rectified: a CameraInfo
 with non-zero distortion gets a throttled warning and ``D`` is ignored. Each image/cloud/odometry output is
 built and sent only while it has subscribers; odometry state, TF and diagnostics are always kept.
-Which scale the outputs carry: ``/diagnostics`` status ``<node>: scale`` (keys ``scale``, ``metric``,
-``factor``), ``relative`` or ``metric:camera_height`` / ``metric:speed_topic``.
+Which scale the outputs carry: the latched ``~/scale`` (std_msgs/String ``relative``, ``metric:camera_height`` or
+``metric:speed_topic``) and ``~/scale/factor`` (std_msgs/Float32), an INFO line at start and on each change, and
+the ``/diagnostics`` status ``<node>: scale`` (keys ``scale``, ``metric``, ``factor``).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.exceptions import ParameterException
 from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_policy_name_from_kind, qos_profile_sensor_data
+from rclpy.qos import (DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_policy_name_from_kind,
+                       qos_profile_sensor_data)
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from ..image_codec import compressed_to_numpy, image_to_numpy, to_rgb8
@@ -49,6 +51,8 @@ except ImportError:  # pragma: no cover - Humble
     from rclpy.qos_event import PublisherEventCallbacks, SubscriptionEventCallbacks
 
 OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)  # reliable matches every subscriber
+LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""``~/scale`` and ``~/scale/factor``: a subscriber that joins late still gets the current value."""
 
 
 def default_predictor(p: dict[str, Any]):
@@ -115,6 +119,11 @@ class PerceptionNode(Node):
         from sensor_msgs.msg import PointCloud2
         self.odom_pub, self.points_pub = mk(Odometry, '~/odom'), mk(PointCloud2, '~/points')
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        from std_msgs.msg import Float32, String
+        self.scale_pub = self.create_publisher(String, '~/scale', LATCHED_QOS)
+        self.scale_factor_pub = self.create_publisher(Float32, '~/scale/factor', LATCHED_QOS)
+        self._scale_sent: tuple[str, float] | None = None
+        self._report_scale(self.scale.update(), announce=True)
         self._tf_send = self._make_tf_sender()
         self._speed_group = inputs
         self._maybe_subscribe_speed()
@@ -131,6 +140,28 @@ class PerceptionNode(Node):
     # -- set-up helpers ----------------------------------------------------------------------------------
     def _configure_scale(self, p: dict) -> None:
         self.scale = ScaleEstimator(p['scale_mode'], p['camera_height'], p['scale_window'])
+
+    def _report_scale(self, st, announce: bool = False) -> None:
+        """Latched ``~/scale`` (std_msgs/String: ``relative``, ``metric:camera_height``, ``metric:speed_topic``)
+        and ``~/scale/factor`` (std_msgs/Float32: the factor applied to network depth and translation), sent when
+        either changes; the console says which scale the outputs carry at start and whenever the label changes."""
+        from std_msgs.msg import Float32, String
+        sent = self._scale_sent
+        if sent is None or sent[0] != st.label or abs(st.factor - sent[1]) > 1e-6 * max(1.0, abs(sent[1])):
+            self.scale_pub.publish(String(data=st.label))
+            self.scale_factor_pub.publish(Float32(data=float(st.factor)))
+            self._scale_sent = (st.label, float(st.factor))
+        if not (announce or sent is None or sent[0] != st.label):
+            return
+        mode = self.scale.mode
+        if st.label == 'relative':
+            wait = '' if mode == 'relative' else f' until scale_mode {mode} has its first estimate'
+            self.get_logger().info(
+                f'scale: RELATIVE{wait}: depth, points, motion and odometry are in the network\'s own scale, not '
+                'metres (an unknown global factor; the odometry covariance is "unknown"); scale_mode camera_height '
+                'or speed_topic makes them metric (~/scale says which)')
+        else:
+            self.get_logger().info(f'scale: {st.label}: outputs in metres (factor {st.factor:.4g}; {st.detail})')
 
     def _maybe_subscribe_speed(self) -> None:
         if self.p['scale_mode'] != 'speed_topic' or self._speed_sub is not None:
@@ -216,6 +247,7 @@ class PerceptionNode(Node):
         with self._lock:
             if any(new[k] != self.p[k] for k in ('scale_mode', 'camera_height', 'scale_window')):
                 self._configure_scale(new)
+                self._report_scale(self.scale.update(), announce=new['scale_mode'] != self.p['scale_mode'])
             if hasattr(self.predictor, 'max_gap_s'):
                 self.predictor.max_gap_s = new['max_time_gap']
             self.pairer.wait_ns = int(new['camera_info_wait'] * 1e9)
@@ -308,6 +340,7 @@ class PerceptionNode(Node):
         st = self.scale.update(depth=pred.depth_net, K=pred.K_net, speed_mps=self._speed, dt_s=dt,
                                translation=None if ego is None else ego[1])
         self.scale_state = st
+        self._report_scale(st)
         net = p['output_resolution'] == 'network'
         depth_pubs = [pub for pub in (self.depth_image_pub, self.depth_pub) if self._wanted(pub, p['publish_depth'])]
         want_depth, want_info = bool(depth_pubs), self._wanted(self.depth_info_pub, p['publish_depth'])
