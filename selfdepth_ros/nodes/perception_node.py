@@ -39,6 +39,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from ..image_codec import compressed_to_numpy, image_to_numpy, to_rgb8
 from . import conversions as cv
+from .frame_gaps import FrameGapGuard
 from .odometry import OdometryIntegrator, camera_to_base, rpy_pose
 from .pairing import FramePairer, Frame
 from .params import SPECS, descriptor, validate
@@ -92,6 +93,8 @@ class PerceptionNode(Node):
         self._configure_scale(self.p)
         self._warned: dict[str, float] = {}
         self._prev_stamp_ns: int | None = None
+        self.gaps = FrameGapGuard()
+        self._gap_resets_reported = 0
         self._last_reset = 'none yet'
         self._last_reload = 'none'
         self._speed: float | None = None
@@ -204,7 +207,9 @@ class PerceptionNode(Node):
 
     # -- callbacks (never block) -------------------------------------------------------------------------
     def _on_image(self, msg) -> None:
-        self.pairer.add_image(msg, cv.time_to_ns(msg.header.stamp), time.monotonic_ns())
+        stamp = cv.time_to_ns(msg.header.stamp)
+        self.gaps.observe(stamp)
+        self.pairer.add_image(msg, stamp, time.monotonic_ns())
 
     def _on_info(self, msg: CameraInfo) -> None:
         try:
@@ -316,6 +321,12 @@ class PerceptionNode(Node):
             self._warn('info_size', f'CameraInfo is {frame.info_size} but the image is {rgb.shape[:2]} ({topics}); '
                        'ignoring its intrinsics')
             K = None
+        gap = self.gaps.check(frame.stamp_ns, getattr(self.predictor, 'frame_interval_s', None),
+                              float(self.p['max_time_gap']))
+        if gap:
+            self.predictor.reset(gap)
+            self._warn('frames_dropped', f'{gap} (node too slow for the camera rate, or the camera drops frames; '
+                       'odometry misses that motion: /diagnostics counts these pairs)')
         pred = self.predictor.predict(rgb, K, frame.stamp_ns)
         if pred.reset_reason:
             self._last_reset = pred.reset_reason
@@ -418,7 +429,15 @@ class PerceptionNode(Node):
             self._warn('no_pair', f'{message} (received {self.pairer.received} images, '
                        f'{self.pairer.infos_received} CameraInfo so far): check the remaps and that the camera '
                        'publishes both', period_s=max(10.0, float(self.p['no_pair_warn'])))
+        nominal, source = self.gaps.nominal(getattr(self.predictor, 'frame_interval_s', None))
+        new_gap_resets, self._gap_resets_reported = self.gaps.resets - self._gap_resets_reported, self.gaps.resets
+        if new_gap_resets and level == 'OK':
+            level, message = 'WARN', (f'{new_gap_resets} frame pair(s) reset since the last report: frames dropped '
+                                      f'(a pair spanned > {self.gaps.factor:g}x the nominal frame interval); '
+                                      'odometry was not updated for them')
         values = {**{k: f'{v:.2f}' for k, v in s.items()}, 'frames_processed': self.stats.total,
+                  'nominal_frame_interval_s': 'unknown' if nominal is None else f'{nominal:.4f}',
+                  'nominal_frame_interval_source': source, 'pairs_reset_frames_dropped': self.gaps.resets,
                   'frames_dropped': self.pairer.dropped, 'images_received': self.pairer.received,
                   'camera_infos_received': self.pairer.infos_received, 'image_topic': self.image_sub.topic_name,
                   'camera_info_topic': self.info_sub.topic_name, 'last_reset': self._last_reset,
