@@ -19,7 +19,7 @@ SCANNED = ('selfdepth_ros', 'training', 'launch')   # what setup.py installs, pl
 ROSDEP = {
     'rclpy': 'rclpy', 'rcl_interfaces': 'rcl_interfaces', 'builtin_interfaces': 'builtin_interfaces',
     'std_msgs': 'std_msgs', 'sensor_msgs': 'sensor_msgs', 'nav_msgs': 'nav_msgs', 'geometry_msgs': 'geometry_msgs',
-    'diagnostic_msgs': 'diagnostic_msgs', 'tf2_msgs': 'tf2_msgs',
+    'diagnostic_msgs': 'diagnostic_msgs', 'tf2_msgs': 'tf2_msgs', 'std_srvs': 'std_srvs',
     'tf2_ros': 'tf2_ros_py',                  # the Python tf2_ros module ships in tf2_ros_py (tf2_ros is C++)
     'ament_index_python': 'ament_index_python', 'launch': 'launch', 'launch_ros': 'launch_ros',
     'numpy': 'python3-numpy', 'scipy': 'python3-scipy', 'cv2': 'python3-opencv', 'yaml': 'python3-yaml',

@@ -11,7 +11,8 @@ resolution; image_transport's ``<image namespace>/camera_info`` rule, so rviz2's
 find it), the same image on the older ``~/depth``, ``~/odom`` + TF odom → camera (or base), ``~/motion`` (32FC3
 ``T_obj`` of the pair t−1 → t, indexed by the pixels of frame t−1, cam_t axes, metres per frame interval; at the
 network resolution unless ``motion_resolution: input``) + ``~/motion/visual`` (rgb8 colour wheel) +
-``~/motion/camera_info``, optional ``~/points``, and ``/diagnostics``. Input is expected rectified: a CameraInfo
+``~/motion/camera_info``, optional ``~/points``, and ``/diagnostics``. Service ``~/reset`` (std_srvs/Trigger):
+odometry back to identity. Input is expected rectified: a CameraInfo
 with non-zero distortion gets a throttled warning and ``D`` is ignored. Each image/cloud/odometry output is
 built and sent only while it has subscribers; odometry state, TF and diagnostics are always kept.
 Which scale the outputs carry: the latched ``~/scale`` (std_msgs/String ``relative``, ``metric:camera_height`` or
@@ -128,6 +129,9 @@ class PerceptionNode(Node):
         self._scale_sent: tuple[str, float] | None = None
         self._report_scale(self.scale.update(), announce=True)
         self._tf_send = self._make_tf_sender()
+        from std_srvs.srv import Trigger
+        self._reset_gen = 0  # bumped by ~/reset: a frame in flight across a reset adds no odometry step
+        self.reset_srv = self.create_service(Trigger, '~/reset', self._on_reset, callback_group=timers)
         self._speed_group = inputs
         self._maybe_subscribe_speed()
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -289,6 +293,22 @@ class PerceptionNode(Node):
                                    f"{info.get('net_size')}, min_depth {info.get('min_depth')}); frame pair reset")
         return None
 
+    def _on_reset(self, request, response):
+        """``~/reset`` (std_srvs/Trigger): odometry back to identity (odom = the current pose) and a new frame pair."""
+        with self._lock:
+            self.odom.reset()
+            self.predictor.reset('odometry reset (~/reset)')
+            self.gaps.forget()
+            self._prev_stamp_ns = None
+            self._reset_gen += 1
+            child = self.p['base_frame'] or self.p['camera_frame'] or 'the camera frame'
+            odom = self.p['odom_frame']
+        self._last_reset = 'odometry reset (~/reset)'
+        response.success = True
+        response.message = f'odometry reset: {odom} is now the current pose of {child} (identity); frame pair reset'
+        self.get_logger().info(response.message)
+        return response
+
     # -- worker ------------------------------------------------------------------------------------------
     def _work(self) -> None:
         while self._running:
@@ -327,10 +347,13 @@ class PerceptionNode(Node):
             self.predictor.reset(gap)
             self._warn('frames_dropped', f'{gap} (node too slow for the camera rate, or the camera drops frames; '
                        'odometry misses that motion: /diagnostics counts these pairs)')
+        gen = self._reset_gen
         pred = self.predictor.predict(rgb, K, frame.stamp_ns)
         if pred.reset_reason:
             self._last_reset = pred.reset_reason
         with self._lock:
+            if gen != self._reset_gen:  # ~/reset while this frame was in the network: its pair predates the reset
+                pred.ego = None
             p = self.p
             self._publish(frame, pred, p)
 
