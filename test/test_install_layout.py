@@ -47,8 +47,8 @@ def test_the_node_is_where_ros2_run_and_launch_look(installed):
 def test_share_and_package_data(installed):
     prefix, site = installed
     share = prefix / 'share' / 'selfdepth_ros'
-    for rel in ('package.xml', 'launch/perception.launch.py', 'launch/replay.launch.py', 'config/perception.yaml',
-                'config/fastdds_shm.xml'):
+    for rel in ('package.xml', 'launch/perception.launch.py', 'launch/replay.launch.py', 'launch/camera.launch.py',
+                'config/perception.yaml', 'config/fastdds_shm.xml', 'config/selfdepth.rviz'):
         assert (share / rel).is_file(), rel
     assert (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'selfdepth_ros').is_file()
     assert (site / 'selfdepth_ros' / 'data' / 'selfdepth_small.pt').is_file()  # the default checkpoint
