@@ -3,6 +3,12 @@
 Random horizontal flip (001 and monodepth2): every frame of a sample and its per-pixel labels are mirrored
 together, and the principal point becomes ``cx' = W − 1 − cx`` (pixel centres at integers). A flip of the
 world is another valid world, so the self-supervised losses need nothing else.
+
+Random camera rotation of the last frame (ours, not in 001 or monodepth2): the last frame is re-rendered as if the
+camera had also turned by small random angles ``Q`` (a pure-rotation homography ``K Q⁻¹ K⁻¹``, exact for a pinhole
+camera whatever the depth; the strip that enters the view is filled with the border pixels). The pair's motion
+becomes ``(Q·R, Q·T)``: the motion net sees turns the synthetic streets never have (0.5° per frame at most, where
+a KITTI road turns 2°; ``docs/real_footage.md``).
 """
 from __future__ import annotations
 
@@ -38,27 +44,81 @@ def flip_sample(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def rotate_last_frame(item: dict[str, Any], angles: torch.Tensor) -> dict[str, Any]:
+    """Re-render the last frame of ``item['images']`` (``S×3×H×W``) for a camera turned by ``angles`` (rx, ry, rz
+    radians, ``Q = Rx·Ry·Rz`` acting on camera coordinates, as the motion convention), with the item's ``K``.
+
+    A point at pixel ``p`` of the old last frame appears at ``p' ~ K Q K⁻¹ p``; the new image is sampled at
+    ``K Q⁻¹ K⁻¹ p'`` (bilinear, border padding). Per-pixel labels of that frame are dropped (``pose_gt`` of it is
+    updated to ``T_odom_cam · Q⁻¹``), so no stale ground truth survives the warp.
+    """
+    from selfdepth_ros.geometry import euler_to_matrix
+    images = item['images']
+    _, _, H, W = images.shape
+    K = item['K'].to(torch.float64)
+    Q = euler_to_matrix(angles.to(torch.float64)[None])[0]
+    H_inv = K @ Q.T @ torch.linalg.inv(K)  # output pixel -> source pixel
+    v, u = torch.meshgrid(torch.arange(H, dtype=torch.float64), torch.arange(W, dtype=torch.float64), indexing='ij')
+    src = H_inv @ torch.stack([u.reshape(-1), v.reshape(-1), torch.ones(H * W, dtype=torch.float64)])
+    su, sv = src[0] / src[2], src[1] / src[2]
+    grid = torch.stack([su / (W - 1) * 2 - 1, sv / (H - 1) * 2 - 1], -1).reshape(1, H, W, 2).to(images.dtype)
+    out = dict(item)
+    last = torch.nn.functional.grid_sample(images[-1:], grid, mode='bilinear', padding_mode='border',
+                                           align_corners=True)
+    out['images'] = torch.cat([images[:-1], last])
+    for key in PER_PIXEL_KEYS[1:]:
+        out.pop(key, None)
+    if 'pose_gt' in out and torch.is_tensor(out['pose_gt']):
+        pose = out['pose_gt'].clone()
+        M = torch.eye(4, dtype=pose.dtype)
+        M[:3, :3] = Q.T.to(pose.dtype)
+        pose[-1] = pose[-1] @ M
+        out['pose_gt'] = pose
+    return out
+
+
 class FlipAugmented(Dataset):
-    """Wrap a dataset: item ``i`` of epoch ``e`` is flipped iff a generator seeded by (seed, e, i) says so.
+    """Wrap a dataset: item ``i`` of epoch ``e`` is flipped iff a generator seeded by (seed, e, i) says so, and,
+    with ``rotation_deg`` > 0, its last frame turned by angles drawn from the same generator (yaw uniform in
+    ±rotation_deg, pitch and roll in ±rotation_deg/4, with probability 1/2).
 
     Set ``epoch`` before building each epoch's DataLoader. Adds ``'index'`` (int) to every item.
     """
 
-    def __init__(self, base: Dataset, seed: int = 0, enabled: bool = True) -> None:
+    def __init__(self, base: Dataset, seed: int = 0, enabled: bool = True, rotation_deg: float = 0.0) -> None:
+        if not 0.0 <= rotation_deg <= 20.0:
+            raise ValueError(f'rotation_deg must be in [0, 20], got {rotation_deg!r}')
         self.base, self.seed, self.enabled = base, int(seed), bool(enabled)
+        self.rotation_deg = float(rotation_deg)
         self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.base)  # type: ignore[arg-type]
 
+    def _generator(self, index: int) -> torch.Generator:
+        return torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch * 100_003 + index) % (2 ** 63))
+
     def flipped(self, index: int) -> bool:
         if not self.enabled:
             return False
-        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch * 100_003 + index) % (2 ** 63))
-        return bool(torch.rand((), generator=g) < 0.5)
+        return bool(torch.rand((), generator=self._generator(index)) < 0.5)
+
+    def rotation(self, index: int) -> torch.Tensor | None:
+        """The (rx, ry, rz) radians the last frame of item ``index`` is turned by this epoch, or None."""
+        if self.rotation_deg <= 0:
+            return None
+        g = self._generator(index)
+        draws = torch.rand(5, generator=g, dtype=torch.float64)  # draws[0] is the flip's
+        if draws[1] >= 0.5:
+            return None
+        limit = torch.tensor([0.25, 1.0, 0.25], dtype=torch.float64) * self.rotation_deg * torch.pi / 180
+        return (2 * draws[2:] - 1) * limit
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         item = dict(self.base[index])
+        angles = self.rotation(index)
+        if angles is not None and bool(item.get('has_intrinsics', True)):  # a placeholder K would warp wrongly
+            item = rotate_last_frame(item, angles)
         if self.flipped(index):
             item = flip_sample(item)
         item['index'] = index

@@ -54,6 +54,9 @@ class DataConfig:
     """DataLoader worker processes per rank."""
     random_flip: bool = True
     """Flip each sample horizontally with probability 1/2 (K's cx mirrored accordingly)."""
+    random_rotation_deg: float = 0.0
+    """Turn the last frame of half the samples by a random camera rotation, yaw within ± this many degrees (pitch and
+    roll a quarter of it), by a pure-rotation homography (``training.augment.rotate_last_frame``); 0 = off. Ours."""
     min_mean_abs_diff: float = 0.01
     """Drop near-duplicate samples whose mean |I2 - I1| (RGB in [0, 1]) is below this (001); ``pair_selection:
     index`` only."""
@@ -79,6 +82,8 @@ class DataConfig:
                  f'height and width must be multiples of 32 (encoder stride), got {self.height}x{self.width}')
         _require(self.frames in (2, 3), f'frames must be 2 or 3, got {self.frames}')
         _require(self.stride >= 1, f'stride must be >= 1, got {self.stride}')
+        _require(0.0 <= self.random_rotation_deg <= 20.0,
+                 f'random_rotation_deg must be in [0, 20], got {self.random_rotation_deg}')
         _require(self.batch_size >= 1, f'batch_size must be >= 1, got {self.batch_size}')
         _require(self.num_workers >= 0, f'num_workers must be >= 0, got {self.num_workers}')
         _require(0.0 <= self.min_mean_abs_diff < 1.0, f'min_mean_abs_diff must be in [0, 1), got {self.min_mean_abs_diff}')

@@ -92,7 +92,8 @@ class Trainer:
         self.learned_camera: dict[str, Any] | None = None
         """EMA of the learned intrinsics over the samples without CameraInfo (None until a step has seen one)."""
         self.step = 0
-        self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip)
+        self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip,
+                                     rotation_deg=cfg.data.random_rotation_deg)
         self._check_data()
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)

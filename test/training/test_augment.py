@@ -1,4 +1,5 @@
 """Random flip: mirrored pixels and principal point, reproducible per (seed, epoch, index)."""
+import pytest
 import torch
 
 from selfdepth_ros.geometry import backproject, project
@@ -43,3 +44,49 @@ def test_flip_decisions_are_keyed_on_seed_epoch_and_index():
     assert [a.flipped(i) for i in range(64)] != flips
     assert not any(FlipAugmented(Base(), enabled=False).flipped(i) for i in range(64))
     assert a[5]['index'] == 5
+
+
+def _smooth_image(H=48, W=64):
+    v, u = torch.meshgrid(torch.arange(H, dtype=torch.float32), torch.arange(W, dtype=torch.float32), indexing='ij')
+    return torch.stack([0.5 + 0.4 * torch.sin(u / 5) * torch.cos(v / 7), 0.5 + 0.3 * torch.cos(u / 9),
+                        0.5 + 0.3 * torch.sin(v / 4)])
+
+
+def test_rotated_last_frame_is_reproduced_by_the_warp_with_that_rotation_for_any_depth():
+    """A static camera (frame 2 = frame 1) turned by Q: the 001 warp with (R = Q, T = 0) maps frame 1 onto the
+    rotated frame exactly (away from the border strip), whatever the depth — the known-motion case."""
+    from selfdepth_ros.geometry import euler_to_matrix, resample, warp_coordinates
+    from training.augment import rotate_last_frame
+    img = _smooth_image()
+    K = torch.tensor([[40.0, 0, 31.5], [0, 40.0, 23.5], [0, 0, 1]])
+    angles = torch.tensor([0.01, 0.05, -0.02], dtype=torch.float64)
+    item = {'images': torch.stack([img, img]), 'K': K, 'depth_gt': torch.ones(2, 1, 48, 64)}
+    out = rotate_last_frame(item, angles)
+    assert 'depth_gt' not in out and torch.equal(out['images'][0], img)
+    depth = 3 + 5 * torch.rand(1, 1, 48, 64)
+    R = euler_to_matrix(angles.float()[None])
+    uv, _, valid = warp_coordinates(depth, K[None], R, torch.zeros(1, 3, 1, 1))
+    recon = resample(out['images'][1:], uv)  # frame 1 rebuilt from the rotated frame 2
+    inner = valid[0, 0].clone()
+    inner[:, :8] = inner[:, -8:] = False
+    inner[:4], inner[-4:] = False, False
+    err = (recon[0] - img).abs()[:, inner]
+    assert inner.sum() > 1000 and err.max() < 0.02, float(err.max())
+
+
+def test_rotation_augmentation_is_keyed_on_seed_epoch_index():
+    from training.augment import FlipAugmented
+    base = [{'images': torch.rand(2, 3, 16, 32), 'K': torch.tensor([[20.0, 0, 15.5], [0, 20.0, 7.5], [0, 0, 1]]),
+             'has_intrinsics': torch.tensor(True)} for _ in range(8)]
+    a = FlipAugmented(base, seed=3, enabled=False, rotation_deg=3.0)
+    b = FlipAugmented(base, seed=3, enabled=False, rotation_deg=3.0)
+    rots = [a.rotation(i) for i in range(8)]
+    assert any(r is None for r in rots) and any(r is not None for r in rots)
+    for i in range(8):
+        assert torch.equal(a[i]['images'], b[i]['images'])
+        r = rots[i]
+        assert r is None or (abs(float(r[1])) <= 3 * torch.pi / 180 and abs(float(r[0])) <= 0.75 * torch.pi / 180)
+    off = FlipAugmented(base, seed=3, enabled=False)
+    assert all(off.rotation(i) is None for i in range(8)) and torch.equal(off[0]['images'], base[0]['images'])
+    with pytest.raises(ValueError, match='rotation_deg'):
+        FlipAugmented(base, rotation_deg=-1.0)
