@@ -74,12 +74,31 @@ def test_topic_flags_pick_another_topic_and_a_missing_topic_is_one_clear_line(tw
     assert '/side/image/compressed (sensor_msgs/msg/CompressedImage, 9)' in err
 
 
-def test_bag_without_camera_info_fine_tunes_the_shipped_model_and_keeps_its_head(two_cameras, tmp_path, capsys):
+def _headless(tmp_path):
+    """The shipped model without its intrinsics head (as every model trained with CameraInfo is)."""
+    ckpt = load_checkpoint(SHIPPED_PATH)
+    ckpt['motion_net'] = {k: v for k, v in ckpt['motion_net'].items() if k not in INTRINSICS_HEAD}
+    ckpt['model_config'] = {**ckpt['model_config'], 'learn_intrinsics': False}
+    ckpt.pop('weights_sha256', None)
+    path = tmp_path / 'headless.pt'
+    torch.save(ckpt, path)
+    return path
+
+
+def test_shipped_model_fine_tunes_on_a_bag_without_camera_info(two_cameras, tmp_path):
+    assert selfdepth(['train', '--config', str(_recipe(tmp_path)), '--bags', str(two_cameras[0]), '--out',
+                      str(tmp_path / 'ft'), *SIDE, '--init', str(SHIPPED_PATH), '--max-steps', '2',
+                      '--no-progress']) == 0
+    assert load_checkpoint(tmp_path / 'ft' / 'checkpoints' / 'step_0000002.pt')['model_config']['learn_intrinsics']
+
+
+def test_bag_without_camera_info_fine_tunes_a_model_without_head_and_keeps_its_head(two_cameras, tmp_path, capsys):
     path = two_cameras[0]
     out = tmp_path / 'ft'
     recipe = _recipe(tmp_path)
+    headless = _headless(tmp_path)
     assert selfdepth(['train', '--config', str(recipe), '--bags', str(path), '--out', str(out), *SIDE,
-                      '--init', str(SHIPPED_PATH), '--max-steps', '2', '--no-progress']) == 0
+                      '--init', str(headless), '--max-steps', '2', '--no-progress']) == 0
     printed = capsys.readouterr().out
     assert 'the bags have no CameraInfo: learning intrinsics' in printed
     assert 'has no intrinsics head: added a freshly initialised one' in printed
@@ -93,8 +112,8 @@ def test_bag_without_camera_info_fine_tunes_the_shipped_model_and_keeps_its_head
     cfg = load_config(recipe, {'data': {'image_topic': SIDE[1], 'camera_info_topic': SIDE[3]},
                                'log': {'progress_bar': False}})
     side_data = build_dataset(cfg, [str(path)], verbose=False)
-    fresh = Trainer(cfg, side_data, RunOptions(out=tmp_path / 'x', init=str(SHIPPED_PATH)))
-    shipped = load_checkpoint(SHIPPED_PATH)
+    fresh = Trainer(cfg, side_data, RunOptions(out=tmp_path / 'x', init=str(headless)))
+    shipped = load_checkpoint(headless)
     assert all(torch.equal(v, shipped['depth_net'][k]) for k, v in fresh.depth_net.state_dict().items())
     motion = fresh.motion_net.state_dict()
     assert all(torch.equal(motion[k], v) for k, v in shipped['motion_net'].items())
