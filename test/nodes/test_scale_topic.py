@@ -42,7 +42,8 @@ def test_relative_scale_is_latched_and_said_on_the_console_at_start(harness):
 def test_metric_scale_switches_the_latched_topics(harness, make_frame):
     h = harness({'scale_mode': 'speed_topic', 'speed_topic': '/vehicle/speed', 'scale_window': 1})
     early = _late_subscriber(h)
-    h.wait(lambda: early['mode'] and early['mode'][-1].data == 'relative', 10, 'relative until the first estimate')
+    h.wait(lambda: early['mode'] and early['factor'], 10, 'both latched topics matched')
+    assert (early['mode'][-1].data, early['factor'][-1].data) == ('relative', 1.0)  # until the first estimate
     pub = h.player.create_publisher(TwistStamped, '/vehicle/speed', 10)
     h.wait(lambda: pub.get_subscription_count() > 0, 10, 'speed subscription')
     msg = TwistStamped()
@@ -56,6 +57,6 @@ def test_metric_scale_switches_the_latched_topics(harness, make_frame):
     late = _late_subscriber(h)
     h.wait(lambda: late['mode'] and late['factor'], 10, 'latched metric scale')
     assert (late['mode'][-1].data, late['factor'][-1].data) == ('metric:speed_topic', pytest.approx(2.0))
-    assert len(early['factor']) == 2  # sent on change only: 1.0, then 2.0
+    assert [m.data for m in early['factor']] == [1.0, pytest.approx(2.0)]  # sent on change only
     assert h.node.set_parameters([Parameter('scale_mode', value='relative')])[0].successful
     h.wait(lambda: early['mode'][-1].data == 'relative' and early['factor'][-1].data == 1.0, 10, 'back to relative')
