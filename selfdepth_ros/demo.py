@@ -109,13 +109,23 @@ def headline_lines(metrics: dict) -> list[str]:
     motion = metrics.get('motion_field') or {}
     latency = metrics.get('latency_ms') or {}
     src = metrics.get('source') or {}
+    base = metrics.get('baselines') or {}
+    const = base.get('constant_depth') or {}
+    straight = base.get('straight_ahead') or {}
+
+    def const_depth(key: str) -> str:
+        return _fmt((const.get(key) or {}).get('abs_rel'))
     return [
         f"abs rel          all {depth('depth', 'abs_rel')}   static {depth('depth_static', 'abs_rel')}   "
         f"dynamic {depth('depth_dynamic', 'abs_rel')}   (per-frame median scaling)",
+        f"  constant depth all {const_depth('depth')}   static {const_depth('depth_static')}   "
+        f"dynamic {const_depth('depth_dynamic')}   (the best constant, same scaling)",
         f"delta < 1.25     all {depth('depth', 'a1')}   static {depth('depth_static', 'a1')}   "
         f"dynamic {depth('depth_dynamic', 'a1')}",
         f"ATE              {_fmt((traj.get('ate') or {}).get('rmse'), '.3f', ' m')} ({traj.get('alignment', 'n/a')} "
         f"aligned)   5-frame snippet ATE {_fmt((traj.get('snippet_ate') or {}).get('mean'), '.4f', ' m')}",
+        f"  straight ahead {_fmt((straight.get('ate') or {}).get('rmse'), '.3f', ' m')} (constant speed)"
+        f"          snippet ATE {_fmt((straight.get('snippet_ate') or {}).get('mean'), '.4f', ' m')}",
         f"motion EPE       {_fmt(motion.get('epe'), '.4f', ' m')} on moving pixels   static near-zero "
         f"{_fmt(motion.get('static_near_zero'), '.3f')}",
         f"latency          p50 {_fmt(latency.get('p50'), '.1f', ' ms')}   p90 {_fmt(latency.get('p90'), '.1f', ' ms')}"
