@@ -53,7 +53,8 @@ def test_clear_outputs_never_deletes_what_no_demo_wrote(tmp_path):
 
 def test_headline_lines_say_n_a_for_missing_metrics():
     lines = demo.headline_lines({'depth': {'abs_rel': 0.1234, 'a1': 0.9}, 'depth_static': None, 'frames': 3})
-    assert 'all 0.1234' in lines[0] and 'static n/a' in lines[0] and 'ATE              n/a' in lines[2]
+    assert 'all 0.1234' in lines[0] and 'static n/a' in lines[0] and 'ATE              n/a' in lines[3]
+    assert lines[1].startswith('  constant depth all n/a') and 'snippet ATE n/a' in lines[4]  # baselines beside it
 
 
 @pytest.mark.ros
