@@ -45,3 +45,13 @@ def spin_until(executor, predicate, timeout_s: float = 10.0, step_s: float = 0.0
 def spin():
     """The :func:`spin_until` helper, as a fixture (test modules are imported with importlib mode)."""
     return spin_until
+
+
+@pytest.fixture(scope='session')
+def tiny_drive(tmp_path_factory):
+    """A 6-frame 96×32 synthetic drive (seed 3) for tests that need any valid bag."""
+    from selfdepth_ros.cli import main as selfdepth
+    out = tmp_path_factory.mktemp('tiny_drive') / 'drive'
+    assert selfdepth(['simulate', '--out', str(out), '--frames', '6', '--width', '96', '--height', '32',
+                      '--seed', '3', '--quiet']) == 0
+    return out

@@ -50,11 +50,8 @@ def junk(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def bag(tmp_path_factory):
-    out = tmp_path_factory.mktemp('bag') / 'drive'
-    assert selfdepth(['simulate', '--out', str(out), '--frames', '6', '--width', '96', '--height', '32',
-                      '--seed', '3', '--quiet']) == 0
-    return out
+def bag(tiny_drive):
+    return tiny_drive
 
 
 def _one_clear_line(err: str, needle: str) -> str:

@@ -17,11 +17,8 @@ TINY = ModelConfig.small(height=64, width=64, encoder_width=8, decoder_width=4, 
 
 
 @pytest.fixture(scope='module')
-def bag(tmp_path_factory):
-    out = tmp_path_factory.mktemp('bag') / 'drive'
-    assert selfdepth(['simulate', '--out', str(out), '--frames', '6', '--width', '96', '--height', '32',
-                      '--seed', '4', '--quiet']) == 0
-    return out
+def bag(tiny_drive):
+    return tiny_drive
 
 
 @pytest.fixture(scope='module')
