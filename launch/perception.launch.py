@@ -8,6 +8,9 @@ Arguments left empty ('', the default for `checkpoint` and `device`) take the va
 No DDS profile is set unless `fastdds_profile:=FILE` is given, and then only for this node's process
 (e.g. `fastdds_profile:=$(ros2 pkg prefix selfdepth_ros)/share/selfdepth_ros/config/fastdds_shm.xml` for
 large images between processes on one host; it restricts UDP to 127.0.0.1).
+`lifecycle:=true` starts the managed (lifecycle) node instead: unconfigured until `ros2 lifecycle set
+/selfdepth configure` / `activate` or a lifecycle manager drives it, or configured and activated at start with
+`autostart:=true` (as `selfdepth run --lifecycle [--autostart]`).
 """
 import os
 
@@ -15,7 +18,7 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
 PACKAGE = 'selfdepth_ros'
 FROM_YAML = ('checkpoint', 'device')
@@ -32,15 +35,20 @@ def _true(text: str, name: str) -> bool:
 def _node(context):
     arg = {name: LaunchConfiguration(name).perform(context) for name in (
         'image', 'camera_info', 'config', 'namespace', 'checkpoint', 'device', 'use_sim_time', 'log_level',
-        'fastdds_profile')}
+        'fastdds_profile', 'lifecycle', 'autostart')}
     overrides = {name: arg[name] for name in FROM_YAML if arg[name]}
     overrides['use_sim_time'] = _true(arg['use_sim_time'], 'use_sim_time')
     env = {'FASTDDS_DEFAULT_PROFILES_FILE': arg['fastdds_profile']} if arg['fastdds_profile'] else None
-    return [Node(
+    lifecycle, autostart = _true(arg['lifecycle'], 'lifecycle'), _true(arg['autostart'], 'autostart')
+    if autostart and not lifecycle:
+        raise ValueError('launch argument autostart applies to lifecycle:=true only (the plain node always starts)')
+    kind = LifecycleNode if lifecycle else Node  # the executable's own flags: selfdepth_ros.nodes.run.LIFECYCLE_FLAGS
+    return [kind(
         package=PACKAGE,
         executable='perception_node',
         name='selfdepth',
         namespace=arg['namespace'],
+        arguments=(['--lifecycle'] + (['--autostart'] if autostart else [])) if lifecycle else [],
         parameters=[arg['config'], overrides],
         remappings=[('image', arg['image']), ('camera_info', arg['camera_info'])],
         ros_arguments=['--log-level', arg['log_level']],
@@ -63,6 +71,11 @@ def generate_launch_description():
         DeclareLaunchArgument('device', default_value='', description="auto | cpu | cuda[:N]; '' = the YAML's"),
         DeclareLaunchArgument('use_sim_time', default_value='false', description='follow /clock (bag replay)'),
         DeclareLaunchArgument('log_level', default_value='info', description='debug | info | warn | error | fatal'),
+        DeclareLaunchArgument('lifecycle', default_value='false',
+                              description='the managed (lifecycle) node: configure loads the model, activate '
+                                          'subscribes; driven by `ros2 lifecycle set` or a manager'),
+        DeclareLaunchArgument('autostart', default_value='false',
+                              description='with lifecycle:=true: configure and activate at start'),
         DeclareLaunchArgument('fastdds_profile', default_value='',
                               description="Fast DDS XML for this node only (e.g. config/fastdds_shm.xml: 16 MB "
                                           "shared memory for large images, loopback UDP only); '' = none"),

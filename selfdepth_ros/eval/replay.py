@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import sys
-import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -128,12 +127,12 @@ class ReplayResult:
 # -- the node -----------------------------------------------------------------------------------------------
 class InProcessNode:
     """The perception node of ``selfdepth run`` (same ``build_ros_args``, same class) in its own rclpy context,
-    spun by a 3-thread executor in a background thread, like ``perception_node.spin``."""
+    spun in a background thread by the executor ``selfdepth run`` spins it with (``nodes.executor``)."""
 
     def __init__(self, ros_args: list[str], domain_id: int) -> None:
         import rclpy
-        from rclpy.executors import MultiThreadedExecutor
-        from selfdepth_ros.nodes.perception_node import PerceptionNode
+        from selfdepth_ros.nodes.executor import BackgroundSpinner
+        from selfdepth_ros.nodes.node import PerceptionNode
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
         try:
@@ -141,10 +140,8 @@ class InProcessNode:
         except Exception as exc:  # a rejected parameter or unloadable weights: say so, leave nothing running
             rclpy.shutdown(context=self.context)
             raise ValueError(f'the perception node refused to start: {type(exc).__name__}: {exc}') from exc
-        self.executor = MultiThreadedExecutor(num_threads=3, context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self.executor.spin, name='selfdepth-node', daemon=True)
-        self._thread.start()
+        self.spinner = BackgroundSpinner(self.node, context=self.context)
+        self.executor = self.spinner.executor
 
     def matched(self) -> bool:
         """Both inputs see a publisher and ``~/depth`` sees a subscriber (the node's side of discovery)."""
@@ -153,8 +150,7 @@ class InProcessNode:
 
     def stop(self) -> None:
         import rclpy
-        self.executor.shutdown(timeout_sec=5.0)
-        self._thread.join(timeout=5.0)
+        self.spinner.stop()
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
 

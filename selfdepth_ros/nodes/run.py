@@ -7,7 +7,11 @@ constants below, and ``test/nodes/test_launch_agreement.py`` checks that they ag
     selfdepth run --checkpoint runs/a/checkpoints/step_0001000.pt --ros-args -p device:=cpu
 
 No DDS profile is forced: ``--fastdds-profile config/fastdds_shm.xml`` opts in to the 16 MB shared-memory
-segment for large images between processes on one host.
+segment for large images between processes on one host. ``--lifecycle`` runs the managed (lifecycle) node,
+unconfigured until ``ros2 lifecycle set`` or a manager drives it; ``--autostart`` configures and activates it.
+
+The node (``node.py``, ``lifecycle_node.py``) and how it is spun (``executor.py``) live elsewhere: this module
+only turns arguments into ``--ros-args``, so the launch files, ``perception_node`` and replay can share it.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pathlib import Path
 NODE_NAME = 'selfdepth'
 PACKAGE = 'selfdepth_ros'
 EXECUTABLE = 'perception_node'            # console_scripts entry point -> selfdepth_ros.nodes.perception_node:main
+LIFECYCLE_FLAGS = ('--lifecycle', '--autostart')  # that executable's own flags (launch: lifecycle/autostart args)
 INPUT_DEFAULTS = {'image': '/camera/image_raw', 'camera_info': '/camera/camera_info'}
 REPO_CONFIG = Path(__file__).resolve().parents[2] / 'config'
 LOG_LEVELS = ('debug', 'info', 'warn', 'error', 'fatal')
@@ -107,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument('--name', default=NODE_NAME, help='node name (default selfdepth)')
     ap.add_argument('--use-sim-time', action='store_true', help='follow /clock (bag replay with --clock)')
     ap.add_argument('--log-level', default=DEFAULT_LOG_LEVEL, choices=LOG_LEVELS, help='console log level')
+    ap.add_argument('--lifecycle', action='store_true',
+                    help='the managed (lifecycle) node: waits unconfigured for `ros2 lifecycle set` or a manager')
+    ap.add_argument('--autostart', action='store_true',
+                    help='with --lifecycle: configure and activate at start (a refused model: one line, exit 2)')
     ap.add_argument('--fastdds-profile', type=Path, default=None,
                     help='Fast DDS XML profile to load (e.g. config/fastdds_shm.xml for large images on one host); '
                          'default: none, or FASTDDS_DEFAULT_PROFILES_FILE as set by the caller')
@@ -149,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.fastdds_profile.is_file():
             ap.error(f'--fastdds-profile: {args.fastdds_profile} does not exist')
         os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = str(args.fastdds_profile.resolve())
-    from .perception_node import PerceptionNode, spin
+    if args.autostart and not args.lifecycle:
+        ap.error('--autostart applies to --lifecycle only (the plain node always starts)')
+    from . import executor
+    from .lifecycle_node import node_variant
+    factory, start = node_variant(args.name, args.lifecycle, args.autostart)
     print('selfdepth run: ' + ' '.join(ros_args), flush=True)
-    return spin(lambda: PerceptionNode(args.name), ['selfdepth'] + ros_args)
+    return executor.spin(factory, ['selfdepth'] + ros_args, start=start)
 
 
 if __name__ == '__main__':

@@ -33,16 +33,19 @@ class LaunchConfiguration(_Rec):
 def _stub_modules(monkeypatch):
     mods = {name: types.ModuleType(name) for name in (
         'launch', 'launch.actions', 'launch.substitutions', 'launch.launch_description_sources', 'launch_ros',
-        'launch_ros.actions', 'launch.conditions', 'ament_index_python', 'ament_index_python.packages')}
+        'launch_ros.actions', 'launch.conditions', 'launch.event_handlers', 'ament_index_python',
+        'ament_index_python.packages')}
     mods['launch'].LaunchDescription = lambda entities: list(entities)
     for name in ('DeclareLaunchArgument', 'SetEnvironmentVariable', 'ExecuteProcess', 'IncludeLaunchDescription',
-                 'OpaqueFunction'):
+                 'OpaqueFunction', 'RegisterEventHandler'):
         setattr(mods['launch.actions'], name, type(name, (_Rec,), {}))
     for name in ('IfCondition', 'UnlessCondition'):
         setattr(mods['launch.conditions'], name, type(name, (_Rec,), {}))
     mods['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
     mods['launch.launch_description_sources'].PythonLaunchDescriptionSource = type('Src', (_Rec,), {})
     mods['launch_ros.actions'].Node = type('Node', (_Rec,), {})
+    mods['launch_ros.actions'].LifecycleNode = type('LifecycleNode', (_Rec,), {})
+    mods['launch.event_handlers'].OnProcessIO = type('OnProcessIO', (_Rec,), {})
     mods['ament_index_python.packages'].get_package_share_directory = lambda pkg: str(ROOT)  # share == repo
     for name, mod in mods.items():
         monkeypatch.setitem(sys.modules, name, mod)
@@ -74,8 +77,8 @@ def _launched_node(entities, **given):
     opaque = [e for e in entities if type(e).__name__ == 'OpaqueFunction']
     assert len(opaque) == 1
     nodes = opaque[0].kwargs['function'](context)
-    assert len(nodes) == 1 and type(nodes[0]).__name__ == 'Node'
-    return nodes[0].kwargs
+    assert len(nodes) == 1 and type(nodes[0]).__name__ in ('Node', 'LifecycleNode')
+    return dict(nodes[0].kwargs, kind=type(nodes[0]).__name__)
 
 
 def _from_ros_args(ros_args):
@@ -149,10 +152,10 @@ def test_no_dds_profile_is_forced(monkeypatch):
 
 
 def test_selfdepth_run_sets_no_dds_profile_unless_asked(monkeypatch, capsys):
-    from selfdepth_ros.nodes import perception_node
+    from selfdepth_ros.nodes import executor
     seen = []
-    monkeypatch.setattr(perception_node, 'spin',
-                        lambda factory, args: seen.append((args, os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE'))) or 0)
+    monkeypatch.setattr(executor, 'spin', lambda factory, args, start=None:
+                        seen.append((args, os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE'))) or 0)
     monkeypatch.delenv('FASTDDS_DEFAULT_PROFILES_FILE', raising=False)
     assert run.main(['--ros-args', '-p', 'device:=cpu']) == 0
     assert seen[-1][1] is None
@@ -180,10 +183,61 @@ def test_replay_launch_includes_perception_with_the_same_arguments(monkeypatch):
     assert all(v.args[0] == k for k, v in passed.items())  # each passed under its own name
     defaults = _defaults(entities)
     assert defaults['use_sim_time'] == 'true' and defaults['checkpoint'] == defaults['device'] == ''
-    plays = [e for e in entities if type(e).__name__ == 'ExecuteProcess']
+    plays = _plays_when_ready(entities)
     assert all(p.kwargs['cmd'][:3] == ['ros2', 'bag', 'play'] for p in plays)
     by_condition = {type(p.kwargs['condition']).__name__: p.kwargs['cmd'] for p in plays}
     assert '--clock' in by_condition['IfCondition'] and '--clock' not in by_condition['UnlessCondition']
+
+
+def _plays_when_ready(entities):
+    """What replay.launch.py starts on the perception node's ready line (and that it starts it only then)."""
+    assert not [e for e in entities if type(e).__name__ == 'ExecuteProcess'], 'the bag must not play at launch'
+    handler = next(e for e in entities if type(e).__name__ == 'RegisterEventHandler').args[0]
+    assert type(handler).__name__ == 'OnProcessIO' and handler.kwargs.get('target_action') is None
+    on_stderr = handler.kwargs['on_stderr']  # rcutils logs to stderr; stdout is watched too
+    event = types.SimpleNamespace
+    assert on_stderr(event(text=b'[INFO] [1.0] [selfdepth]: scale: RELATIVE ...')) is None
+    assert on_stderr(event(text=b'[INFO] [1.5] [ros2bag]: listening on nothing')) is None
+    plays = on_stderr(event(text=b'[INFO] [2.0] [front.selfdepth]: listening on /cam/image + /cam/info; model x'))
+    assert plays and on_stderr(event(text=b'[INFO] [3.0] [selfdepth]: listening on /a + /b')) is None  # once
+    return plays
+
+
+def test_replay_launch_plays_the_bag_once_the_node_is_ready(monkeypatch):
+    plays = _plays_when_ready(_load(monkeypatch, 'replay.launch.py'))
+    assert all('--delay' in p.kwargs['cmd'] for p in plays)  # DDS discovery between the node and the player
+    node_source = (ROOT / 'selfdepth_ros' / 'nodes' / 'node.py').read_text()
+    assert 'get_logger().info(f"listening on {' in node_source  # the ready line the launch file waits for
+
+
+def test_lifecycle_launch_argument_matches_selfdepth_run_lifecycle(monkeypatch):
+    entities = _load(monkeypatch, 'perception.launch.py')
+    defaults = _defaults(entities)
+    assert defaults['lifecycle'] == defaults['autostart'] == 'false'
+    plain = _launched_node(entities)
+    assert plain['kind'] == 'Node' and plain['arguments'] == []
+    for given, flags in (({'lifecycle': 'true'}, ['--lifecycle']),
+                         ({'lifecycle': 'true', 'autostart': 'true'}, ['--lifecycle', '--autostart'])):
+        node = _launched_node(entities, **given)
+        assert node['kind'] == 'LifecycleNode' and node['arguments'] == flags
+        assert set(flags) <= set(run.LIFECYCLE_FLAGS)  # the executable's own flags (perception_node.NODE_FLAGS)
+        args, ros_args = run.ros_args_for(flags)
+        assert (args.lifecycle, args.autostart) == ('--lifecycle' in flags, '--autostart' in flags)
+        assert _node_as_ros_args(node) == _from_ros_args(ros_args)
+    with pytest.raises(ValueError, match='autostart'):
+        _launched_node(entities, autostart='true')
+
+
+def test_perception_node_executable_selects_the_lifecycle_variant(monkeypatch):
+    from selfdepth_ros.nodes import lifecycle_node, perception_node
+    seen = []
+    monkeypatch.setattr(perception_node, 'spin', lambda factory, args, start=None: seen.append((args, start)) or 0)
+    assert perception_node.main(['perception_node', '--lifecycle', '--autostart', '--ros-args', '-p', 'x:=1']) == 0
+    args, start = seen[-1]
+    assert start is lifecycle_node.autostart and '--lifecycle' not in args and args[1:4] == ['--ros-args', '-p', 'x:=1']
+    assert perception_node.main(['perception_node', '--lifecycle']) == 0 and seen[-1][1] is lifecycle_node.wait_for_manager
+    assert perception_node.main(['perception_node']) == 0 and seen[-1][1] is None
+    assert perception_node.main(['perception_node', '--autostart']) == 2
 
 
 def test_run_rejects_malformed_remaps():
