@@ -65,7 +65,8 @@ SPECS: tuple[Spec, ...] = (
     Spec('publish_depth', True, 'publish ~/depth/image + ~/depth/camera_info (and the older ~/depth; each only '
          'while it has subscribers)'),
     Spec('publish_odom', True, 'publish ~/odom'),
-    Spec('publish_tf', True, 'broadcast the odom -> camera (or base) transform'),
+    Spec('publish_tf', True, 'broadcast odom_frame -> base_frame (or -> the camera frame without base_frame); '
+         'never for a frame that already has a parent in TF'),
     Spec('publish_motion', True, 'publish ~/motion (32FC3 object translation field), ~/motion/visual (rgb8 colour '
          'wheel) and ~/motion/camera_info'),
     Spec('motion_visual_scale', 0.0, '~/motion/visual: |T_obj| in m per frame interval shown at full brightness '
@@ -74,11 +75,13 @@ SPECS: tuple[Spec, ...] = (
     Spec('points_stride', 4, 'take every Nth pixel per row and column for ~/points', low=1, high=64),
     Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent', check=_frame),
     Spec('camera_frame', '', "optical frame of the outputs ('' = the image's header.frame_id)", check=_frame),
-    Spec('base_frame', '', "'' = TF odom -> camera_frame (odom = the first optical pose); else TF odom -> "
-         "base_frame via camera_mount (odom = the first base pose, level like the vehicle)",
+    Spec('base_frame', '', "the robot's base frame: TF odom -> base_frame only, with the mount base_frame -> camera "
+         "looked up in TF (odom = the first base pose, level like the vehicle); '' = TF odom -> camera frame "
+         "(odom = the first optical pose), refused with a WARN when the camera frame already has a parent in TF",
          check=_frame),
     Spec('camera_mount', [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-         'x y z roll pitch yaw of camera_frame in base_frame (only with base_frame)', check=_mount),
+         'x y z roll pitch yaw of the camera frame in base_frame: the fallback when TF has no base_frame -> camera '
+         '(a throttled WARN says so)', check=_mount),
     Spec('max_time_gap', 0.5, 'a larger gap (s) between frames resets the frame pair', low=1e-3, high=60.0),
     Spec('camera_info_wait', 0.2, 's to wait for the CameraInfo of an image before using the latest one',
          low=0.0, high=5.0),
