@@ -233,11 +233,6 @@ def replay(opts: ReplayOptions) -> ReplayResult:
         total = info.count if opts.max_frames is None else min(info.count, opts.max_frames)
         info_topic = opts.camera_info_topic if opts.camera_info_topic in bag.topics else None
     dds_environment()
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from selfdepth_ros.bag.writer import BagWriter
-
     domain = _domain_id(opts.external_node)
     prefix = opts.output_prefix
     topics = {f'{prefix}/{suffix}': msgtype for suffix, msgtype in NODE_OUTPUTS.items()}
@@ -249,6 +244,27 @@ def replay(opts: ReplayOptions) -> ReplayResult:
     if opts.record_diagnostics:
         topics[DIAGNOSTICS_TOPIC] = DIAGNOSTICS_TYPE
     t0 = time.monotonic()
+    try:
+        return _replay_graph(opts, info, total, info_topic, domain, prefix, topics, t0)
+    except TimeoutError:  # nothing played: the bag this run created holds nothing of it, so it goes
+        _remove_bag(opts.out)
+        raise
+
+
+def _remove_bag(path: Path) -> None:
+    import shutil
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _replay_graph(opts: ReplayOptions, info, total: int, info_topic: str | None, domain: int, prefix: str,
+                  topics: dict[str, str], t0: float) -> ReplayResult:
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from selfdepth_ros.bag.writer import BagWriter
     with ExitStack() as stack:  # unwinds in reverse: bag closed, player gone, then the node stopped
         graph = None
         if not opts.external_node:
@@ -291,7 +307,8 @@ def _wait_for_graph(executor, pubs: dict, rec: Recorder, graph: InProcessNode | 
         raise TimeoutError(f'after {opts.discovery_timeout_s:.0f} s, {where}: subscribers of '
                            + ', '.join(f'{t}: {p.get_subscription_count()}' for t, p in pubs.items())
                            + f'; publishers of {rec.sync_topic}: '
-                           + str(rec.subscriptions[rec.sync_topic].get_publisher_count()))
+                           + str(rec.subscriptions[rec.sync_topic].get_publisher_count())
+                           + f'; no frame was sent and {opts.out} is not kept')
     if graph is None:
         _spin_until(executor, lambda: False, 1.0)  # the remote side's matching is not visible from here
 

@@ -189,3 +189,18 @@ def test_external_node_started_with_selfdepth_run(drive, tmp_path):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.ros
+def test_no_frame_is_sent_before_the_node_is_there_and_a_missing_node_is_one_clear_line(drive, tmp_path, capsys):
+    """Replay waits for the node's subscriptions and outputs to match before the first frame; when they never do,
+    one line names what did not match and the fix, and the empty output bag this run created is not left behind
+    (a rerun with the same --out works)."""
+    bag, _ = drive
+    out = tmp_path / 'never'
+    assert rp.main(['--bag', str(bag), '--out', str(out), '--external-node', '--discovery-timeout', '1',
+                    '--quiet']) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('selfdepth replay: after 1 s, no running perception node matched')
+    assert 'selfdepth run --remap image:=/camera/image_raw' in err[0] and 'subscribers of /camera/image_raw: 0' in err[0]
+    assert not out.exists()
