@@ -55,7 +55,7 @@ def test_speed_scale_and_relative_mode():
 
 def test_camera_height_scale_on_a_synthetic_drive_ground_truth():
     """GT depth of the synthetic world, scaled by an unknown factor: the fit restores metres (median ratio ≤ 5 %)."""
-    sim = pytest.importorskip('selfdepth_ros.sim.drive')
+    from selfdepth_ros.sim import drive as sim
     from selfdepth_ros.sim.config import SimConfig
     cfg = SimConfig(width=128, height=64, frames=6)
     est = ScaleEstimator('camera_height', camera_height=cfg.camera_height, window=5)
