@@ -134,8 +134,9 @@ class TfOutput:
 
     def __init__(self, node, warn: Callable[..., None]) -> None:
         self.node, self._warn = node, warn
-        self._refused: dict[str, str] = {}        # child -> why no TF is published for it
+        self._refused: dict[tuple[str, str], str] = {}  # (parent, child) -> why it is not published
         self.mount_source = 'none'
+        self.published: str | None = None
         self.tree = self._tf2 = self._send = self._pub = None
         try:
             from tf2_msgs.msg import TFMessage
@@ -154,9 +155,12 @@ class TfOutput:
 
     @property
     def status(self) -> str:
-        """One line for /diagnostics: where the mount comes from, and any refused transform."""
-        refused = '; '.join(f'refused {c}: {why}' for c, why in self._refused.items())
-        return f'mount from {self.mount_source}' + (f'; {refused}' if refused else '')
+        """One line for /diagnostics: what is published, where the mount comes from, any refused transform."""
+        parts = [f'publishing {self.published}' if self.published else 'no transform published']
+        if self.mount_source != 'none':
+            parts.append(f'mount from {self.mount_source}')
+        parts += [f'refused {parent} → {child}: {why}' for (parent, child), why in self._refused.items()]
+        return '; '.join(parts)
 
     def lookup(self, target: str, source: str) -> tuple[np.ndarray | None, str]:
         if self._tf2 is not None:
@@ -190,10 +194,11 @@ class TfOutput:
                 self.tree.own.add((parent, child))
             others = {p: topic for p, topic in self.tree.parents(child).items() if p != parent}
             if others:
-                if child not in self._refused:
+                if (parent, child) not in self._refused:
                     self._refuse(parent, child, others, base_set)
                 return False
         self._send(cv.transform_msg(T_parent_child, stamp_ns, parent, child))
+        self.published = f'{parent} → {child}'
         return True
 
     def _refuse(self, parent: str, child: str, others: dict[str, str], base_set: bool) -> None:
@@ -203,7 +208,7 @@ class TfOutput:
                f'mount up in TF and publishes {parent} → {root} only' if not base_set else
                f'set base_frame to the root of that tree (base_frame:={root}), or leave TF to the node that owns '
                f'{child} (publish_tf:=false)')
-        self._refused[child] = f'already has parent {seen}'
+        self._refused[(parent, child)] = f'{child} already has the parent {seen}'
         self.node.get_logger().warning(
             f'TF: {child} already has the parent {seen}; publishing {parent} → {child} would give it a second '
             f'parent, so this node publishes no TF (~/odom is unaffected). Fix: {fix}')

@@ -90,6 +90,7 @@ def test_mount_is_looked_up_in_tf_and_only_odom_to_base_is_published(harness_tf,
     v = odom.twist.twist.linear
     np.testing.assert_allclose([v.x, v.y, v.z], [5.0, 0.0, 0.0], atol=1e-9)
     assert h.node.tf.mount_source == 'TF'
+    assert h.node.tf.status == 'publishing odom → base_link; mount from TF'  # /diagnostics 'tf'
     h.wait(lambda: any('from TF' in m.msg and 'base_link → cam_optical' in m.msg for m in logs), 10, 'mount INFO')
     assert not any('camera_mount parameter' in m.msg for m in logs)
 
@@ -130,6 +131,8 @@ def test_a_frame_with_a_parent_in_tf_gets_no_second_one(harness_tf, static_tf, t
     assert len(warns) == 1 and warns[0].level == Log.WARN  # once, not per frame
     assert f'cam_optical already has the parent {parent} (on {topic})' in warns[0].msg
     assert f'base_frame:={parent}' in warns[0].msg  # the fix, with the root of that tree
+    assert h.node.tf.status == f'no transform published; refused odom → cam_optical: cam_optical already has the ' \
+        f'parent {parent} (on {topic})'
 
 
 def test_base_frame_with_another_parent_is_not_reparented(harness_tf, static_tf, straight):
