@@ -11,8 +11,15 @@ from .params import validate
 
 
 class NodeControl:
-    """``_on_set_parameters`` (every parameter validated; hot reload; scale/pairing settings applied) and
-    ``_on_reset`` (the ``~/reset`` service)."""
+    """``_on_set_parameters`` (every parameter validated; hot reload; scale, pairing, odometry-noise, speed-source
+    and diagnostics-period settings applied) and ``_on_reset`` (the ``~/reset`` service).
+
+    Applied at run time besides the checkpoint: ``scale_*``/``camera_height`` (a new estimator),
+    ``max_time_gap``, ``camera_info_wait``, ``odom_translation_noise``/``odom_rotation_noise`` (from the next
+    odometry step; the variance so far stays), ``speed_topic``/``speed_type`` (the old speed subscription is
+    dropped and its last speed forgotten), ``diagnostics_period`` (the timer is recreated). The rest are read
+    only (the parameter descriptor says so and rclpy refuses with "read-only").
+    """
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         for prm in params:
@@ -35,8 +42,22 @@ class NodeControl:
             if hasattr(self.predictor, 'max_gap_s'):
                 self.predictor.max_gap_s = new['max_time_gap']
             self.pairer.wait_ns = int(new['camera_info_wait'] * 1e9)
+            # the covariance model applies from the next step on (the variance accumulated so far stays)
+            self.odom.translation_noise = float(new['odom_translation_noise'])
+            self.odom.rotation_noise = float(new['odom_rotation_noise'])
+            old = self.p
             self.p = new
-        self._maybe_subscribe_speed()
+        if (new['speed_topic'], new['speed_type']) != (old['speed_topic'], old['speed_type']):
+            self._unsubscribe_speed()  # the next lines subscribe the new source (when scale_mode speed_topic)
+        try:
+            self._maybe_subscribe_speed()
+        except Exception as exc:  # noqa: BLE001 - e.g. the topic exists in this process with another type
+            reason = (f"speed_topic/speed_type: cannot subscribe {new['speed_topic']!r} as {new['speed_type']}: "
+                      f'{exc}; no speed source now')
+            self.get_logger().error(reason)
+            return SetParametersResult(successful=False, reason=reason)
+        if new['diagnostics_period'] != old['diagnostics_period'] and self.diag_timer is not None:
+            self._restart_diagnostics_timer()
         return SetParametersResult(successful=True)
 
     def _reload(self, value: str) -> str | None:

@@ -234,6 +234,19 @@ class PerceptionCore(NodeControl, PerceptionOutputs):
         else:
             self.get_logger().info(f'scale: {st.label}: outputs in metres (factor {st.factor:.4g}; {st.detail})')
 
+    def _restart_diagnostics_timer(self) -> None:
+        """``diagnostics_period`` changed at run time: the timer is recreated with the new period."""
+        self.destroy_timer(self.diag_timer)
+        self.diag_timer = self.create_timer(self.p['diagnostics_period'], lambda: publish_diagnostics(self),
+                                            callback_group=self._timer_group)
+
+    def _unsubscribe_speed(self) -> None:
+        """Drop the speed subscription and its last value (``speed_topic``/``speed_type`` changed)."""
+        if self._speed_sub is not None:
+            self.destroy_subscription(self._speed_sub)
+            self._speed_sub = None
+        self._speed = None
+
     def _maybe_subscribe_speed(self) -> None:
         if self.p['scale_mode'] != 'speed_topic' or self._speed_sub is not None or self.image_sub is None:
             return  # not wanted, already there, or not active (activation subscribes it)

@@ -87,17 +87,21 @@ SPECS: tuple[Spec, ...] = (
          low=0.0, high=5.0),
     Spec('no_pair_warn', 3.0, 'WARN (console, throttled, and /diagnostics) naming both topics when no '
          'Image/CameraInfo pair arrived for this long (s)', low=0.1, high=3600.0),
-    Spec('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.05, high=60.0),
+    Spec('diagnostics_period', 1.0, 'seconds between /diagnostics messages (set at run time: the timer restarts)',
+         low=0.05, high=60.0),
     Spec('scale_mode', 'relative', 'relative | camera_height | speed_topic (see docs of selfdepth_ros.nodes.scale)',
          choices=SCALE_MODES),
     Spec('camera_height', 1.5, 'camera height above the ground plane in metres (scale_mode camera_height)',
          low=0.05, high=100.0),
     Spec('scale_window', 9, 'median over this many per-frame scale estimates', low=1, high=1000),
-    Spec('speed_topic', 'speed', 'speed source topic (scale_mode speed_topic)'),
-    Spec('speed_type', 'twist', "'twist' (geometry_msgs/TwistStamped) or 'odometry' (nav_msgs/Odometry)",
-         read_only=True, choices=('twist', 'odometry')),
-    Spec('odom_translation_noise', 0.05, 'odometry covariance model: std per metre travelled', low=0.0, high=10.0),
-    Spec('odom_rotation_noise', 0.05, 'odometry covariance model: std per radian turned', low=0.0, high=10.0),
+    Spec('speed_topic', 'speed', 'speed source topic (scale_mode speed_topic); set at run time, the old topic is '
+         'unsubscribed and its last speed forgotten'),
+    Spec('speed_type', 'twist', "'twist' (geometry_msgs/TwistStamped) or 'odometry' (nav_msgs/Odometry); set at "
+         "run time, the speed source is subscribed again", choices=('twist', 'odometry')),
+    Spec('odom_translation_noise', 0.05, 'odometry covariance model: std per metre travelled (set at run time: from '
+         'the next step on)', low=0.0, high=10.0),
+    Spec('odom_rotation_noise', 0.05, 'odometry covariance model: std per radian turned (set at run time: from the '
+         'next step on)', low=0.0, high=10.0),
 )
 BY_NAME = {s.name: s for s in SPECS}
 
