@@ -12,6 +12,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from selfdepth_ros.image_codec import encode_compressed, header_for, numpy_to_image, rosbags_typestore
+from selfdepth_ros.msg_fields import camera_info_fields, odometry_fields
 
 __all__ = ['IMAGE', 'COMPRESSED_IMAGE', 'CAMERA_INFO', 'ODOMETRY', 'header_for', 'stamp_ns_of', 'image_msg',
            'compressed_image_msg', 'camera_info_msg', 'odometry_msg', 'pose_matrix_of', 'types']
@@ -46,60 +47,37 @@ def compressed_image_msg(arr_rgb: np.ndarray, fmt: str, stamp_ns: int, frame_id:
 def camera_info_msg(K: np.ndarray, width: int, height: int, stamp_ns: int, frame_id: str,
                     D: np.ndarray | None = None, distortion_model: str = 'plumb_bob') -> Any:
     """``sensor_msgs/CameraInfo`` of a pinhole camera: ``K`` 3×3 pixels, ``P = [K | 0]``, ``R = I``,
-    ``d = D`` (default 5 zeros)."""
-    K = np.asarray(K, dtype=np.float64)
-    if K.shape != (3, 3):
-        raise ValueError(f'K must be 3×3, got shape {K.shape}')
-    if int(width) <= 0 or int(height) <= 0:
-        raise ValueError(f'width and height must be positive, got {width}×{height}')
+    ``d = D`` (default 5 zeros); values from :func:`selfdepth_ros.msg_fields.camera_info_fields` (as the node's)."""
+    f = camera_info_fields(K, width, height, D, distortion_model)
     t = types()
-    d = np.zeros(5) if D is None else np.asarray(D, dtype=np.float64).reshape(-1)
-    P = np.concatenate([K, np.zeros((3, 1))], axis=1)
     roi = t['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
-    return t[CAMERA_INFO](
-        header=header_for(stamp_ns, frame_id), height=int(height), width=int(width),
-        distortion_model=distortion_model, d=d, k=K.reshape(-1).copy(), r=np.eye(3).reshape(-1), p=P.reshape(-1),
-        binning_x=0, binning_y=0, roi=roi)
-
-
-def _pose_msg(T: np.ndarray) -> Any:
-    t = types()
-    T = np.asarray(T, dtype=np.float64)
-    if T.shape != (4, 4) or not np.allclose(T[3], [0, 0, 0, 1]):
-        raise ValueError(f'pose must be a 4×4 homogeneous matrix with last row [0 0 0 1], got {T.shape}')
-    x, y, z, w = Rotation.from_matrix(T[:3, :3]).as_quat()  # scipy order: x, y, z, w
-    return t['geometry_msgs/msg/Pose'](
-        position=t['geometry_msgs/msg/Point'](x=T[0, 3], y=T[1, 3], z=T[2, 3]),
-        orientation=t['geometry_msgs/msg/Quaternion'](x=x, y=y, z=z, w=w))
-
-
-def _covariance(cov: np.ndarray | None, name: str) -> np.ndarray:
-    if cov is None:
-        return np.zeros(36)
-    cov = np.asarray(cov, dtype=np.float64)
-    if cov.size != 36:
-        raise ValueError(f'{name} must be 6×6 (or 36 values), got shape {cov.shape}')
-    return cov.reshape(-1).copy()
+    return t[CAMERA_INFO](header=header_for(stamp_ns, frame_id), height=f['height'], width=f['width'],
+                          distortion_model=f['distortion_model'], d=f['d'], k=f['k'], r=f['r'], p=f['p'],
+                          binning_x=0, binning_y=0, roi=roi)
 
 
 def odometry_msg(T_odom_child: np.ndarray, stamp_ns: int, frame_id: str, child_frame_id: str,
                  twist: np.ndarray | None = None, pose_covariance: np.ndarray | None = None,
                  twist_covariance: np.ndarray | None = None) -> Any:
     """``nav_msgs/Odometry``: pose = ``T_odom_child`` (4×4), twist = ``[vx vy vz wx wy wz]`` (m/s, rad/s, in
-    ``child_frame_id``) or zeros, covariances 6×6 row-major (zeros when absent)."""
-    t = types()
+    ``child_frame_id``) or zeros, covariances 6×6 row-major. Values from
+    :func:`selfdepth_ros.msg_fields.odometry_fields`, as the node's: an absent covariance is "unknown"
+    (element 0 = -1, :data:`selfdepth_ros.msg_fields.UNKNOWN_COVARIANCE`)."""
     tw = np.zeros(6) if twist is None else np.asarray(twist, dtype=np.float64).reshape(-1)
     if tw.shape != (6,):
         raise ValueError(f'twist must have 6 values [vx vy vz wx wy wz], got shape {np.shape(twist)}')
-    vec = t['geometry_msgs/msg/Vector3']
-    twist_msg = t['geometry_msgs/msg/Twist'](linear=vec(x=tw[0], y=tw[1], z=tw[2]),
-                                            angular=vec(x=tw[3], y=tw[4], z=tw[5]))
+    f = odometry_fields(T_odom_child, tw[:3], tw[3:], pose_covariance, twist_covariance)
+    t = types()
+    vec, pnt = t['geometry_msgs/msg/Vector3'], t['geometry_msgs/msg/Point']
+    (px, py, pz), (qx, qy, qz, qw) = f['position'], f['orientation']
+    pose = t['geometry_msgs/msg/Pose'](position=pnt(x=px, y=py, z=pz),
+                                       orientation=t['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw))
+    (lx, ly, lz), (ax, ay, az) = f['linear'], f['angular']
+    twist_msg = t['geometry_msgs/msg/Twist'](linear=vec(x=lx, y=ly, z=lz), angular=vec(x=ax, y=ay, z=az))
     return t[ODOMETRY](
         header=header_for(stamp_ns, frame_id), child_frame_id=child_frame_id,
-        pose=t['geometry_msgs/msg/PoseWithCovariance'](pose=_pose_msg(T_odom_child),
-                                                       covariance=_covariance(pose_covariance, 'pose_covariance')),
-        twist=t['geometry_msgs/msg/TwistWithCovariance'](twist=twist_msg,
-                                                         covariance=_covariance(twist_covariance, 'twist_covariance')))
+        pose=t['geometry_msgs/msg/PoseWithCovariance'](pose=pose, covariance=f['pose_covariance']),
+        twist=t['geometry_msgs/msg/TwistWithCovariance'](twist=twist_msg, covariance=f['twist_covariance']))
 
 
 def pose_matrix_of(pose: Any) -> np.ndarray:

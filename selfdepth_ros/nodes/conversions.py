@@ -20,7 +20,10 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 from std_msgs.msg import Header
 
+from scipy.spatial.transform import Rotation
+
 from ..image_codec import ENCODINGS, numpy_to_image
+from ..msg_fields import camera_info_fields, odometry_fields, quaternion_xyzw
 
 __all__ = ['ns_to_time', 'time_to_ns', 'header', 'byte_array', 'image_msg', 'camera_info_msg', 'camera_info_K',
            'rotation_to_quaternion', 'quaternion_to_rotation', 'odometry_msg', 'transform_msg',
@@ -72,15 +75,11 @@ def image_msg(arr: np.ndarray, encoding: str, stamp_ns: int, frame_id: str) -> I
 
 
 def camera_info_msg(K: np.ndarray, width: int, height: int, stamp_ns: int, frame_id: str) -> CameraInfo:
-    """Pinhole ``CameraInfo`` (plumb_bob, zero distortion, R = I, P = [K | 0]) for a ``height×width`` image."""
-    K = np.asarray(K, dtype=np.float64)
-    if K.shape != (3, 3):
-        raise ValueError(f'K must be 3×3, got {K.shape}')
-    P = np.zeros((3, 4))
-    P[:, :3] = K
-    return CameraInfo(header=header(stamp_ns, frame_id), width=int(width), height=int(height),
-                      distortion_model='plumb_bob', d=[0.0] * 5, k=K.reshape(-1), r=np.eye(3).reshape(-1),
-                      p=P.reshape(-1))
+    """Pinhole ``CameraInfo`` (plumb_bob, zero distortion, R = I, P = [K | 0]) for a ``height×width`` image; the
+    values come from :func:`selfdepth_ros.msg_fields.camera_info_fields`, as the bag writer's do."""
+    f = camera_info_fields(K, width, height)
+    return CameraInfo(header=header(stamp_ns, frame_id), width=f['width'], height=f['height'],
+                      distortion_model=f['distortion_model'], d=f['d'].tolist(), k=f['k'], r=f['r'], p=f['p'])
 
 
 def camera_info_K(msg: CameraInfo) -> np.ndarray:
@@ -92,28 +91,13 @@ def camera_info_K(msg: CameraInfo) -> np.ndarray:
 
 
 def rotation_to_quaternion(R: np.ndarray) -> np.ndarray:
-    """3×3 rotation → unit quaternion ``(x, y, z, w)`` (Shepperd's method; numpy, one matrix, no torch needed)."""
-    R = np.asarray(R, dtype=np.float64)
-    tr = np.trace(R)
-    if tr > 0:
-        s = 2.0 * np.sqrt(tr + 1.0)
-        q = [(R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s, (R[1, 0] - R[0, 1]) / s, 0.25 * s]
-    else:
-        i = int(np.argmax(np.diag(R)))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2.0 * np.sqrt(1.0 + R[i, i] - R[j, j] - R[k, k])
-        q = [0.0, 0.0, 0.0, (R[k, j] - R[j, k]) / s]
-        q[i], q[j], q[k] = 0.25 * s, (R[j, i] + R[i, j]) / s, (R[k, i] + R[i, k]) / s
-    q = np.asarray(q)
-    return q / np.linalg.norm(q)
+    """3×3 rotation → unit quaternion ``(x, y, z, w)``, ``w ≥ 0`` (scipy, :func:`selfdepth_ros.msg_fields.quaternion_xyzw`)."""
+    return quaternion_xyzw(R)
 
 
 def quaternion_to_rotation(q: Iterable[float]) -> np.ndarray:
-    """Quaternion ``(x, y, z, w)`` → 3×3 rotation matrix."""
-    x, y, z, w = np.asarray(list(q), dtype=np.float64) / np.linalg.norm(list(q))
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    """Quaternion ``(x, y, z, w)`` → 3×3 rotation matrix (normalised first; scipy)."""
+    return Rotation.from_quat(np.asarray(list(q), dtype=np.float64)).as_matrix()
 
 
 def _check_pose(T: np.ndarray, name: str) -> np.ndarray:
@@ -128,26 +112,19 @@ def odometry_msg(T_odom_child: np.ndarray, stamp_ns: int, odom_frame: str, child
                  pose_cov: np.ndarray | None = None, twist_cov: np.ndarray | None = None) -> Odometry:
     """``nav_msgs/Odometry``: pose ``T_odom_child`` (4×4), twist in the child frame (m/s, rad/s).
 
-    Covariances are 6×6 (x, y, z, rot x, rot y, rot z); ``None`` → ``-1`` on the diagonal's first element
-    (REP 145-style "unknown"), which is more honest than zeros.
+    Values from :func:`selfdepth_ros.msg_fields.odometry_fields` (the bag writer uses the same): covariances
+    6×6 (x, y, z, rot x, rot y, rot z); ``None`` → element 0 = ``-1`` ("no estimate", ``sensor_msgs/Imu``'s
+    rule; see :mod:`selfdepth_ros.msg_fields`), more honest than zeros.
     """
-    T = _check_pose(T_odom_child, 'T_odom_child')
+    f = odometry_fields(T_odom_child, linear, angular, pose_cov, twist_cov)
     msg = Odometry(header=header(stamp_ns, odom_frame), child_frame_id=child_frame)
     p, q = msg.pose.pose.position, msg.pose.pose.orientation
-    p.x, p.y, p.z = (float(v) for v in T[:3, 3])
-    q.x, q.y, q.z, q.w = (float(v) for v in rotation_to_quaternion(T[:3, :3]))
+    p.x, p.y, p.z = (float(v) for v in f['position'])
+    q.x, q.y, q.z, q.w = (float(v) for v in f['orientation'])
     tw = msg.twist.twist
-    if linear is not None:
-        tw.linear.x, tw.linear.y, tw.linear.z = (float(v) for v in linear)
-    if angular is not None:
-        tw.angular.x, tw.angular.y, tw.angular.z = (float(v) for v in angular)
-    for cov, field in ((pose_cov, msg.pose), (twist_cov, msg.twist)):
-        c = np.zeros(36)
-        if cov is None:
-            c[0] = -1.0
-        else:
-            c[:] = np.asarray(cov, dtype=np.float64).reshape(36)
-        field.covariance = c
+    tw.linear.x, tw.linear.y, tw.linear.z = (float(v) for v in f['linear'])
+    tw.angular.x, tw.angular.y, tw.angular.z = (float(v) for v in f['angular'])
+    msg.pose.covariance, msg.twist.covariance = f['pose_covariance'], f['twist_covariance']
     return msg
 
 
