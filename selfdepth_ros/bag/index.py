@@ -58,8 +58,10 @@ class FrameIndex:
         camera_info_topic: CameraInfo topic or ``None``; when absent from the bag, ``K`` is ``None``.
         gt_topics: ground-truth topic names; those not in the bag are simply unavailable.
         tolerance_ns: largest stamp difference for pairing an image with a ground-truth message.
-        stamp_policy: ``'error'`` (image stamps out of order or duplicated → :class:`BagError`) or ``'sort'``
-            (sort, drop duplicates keeping the first, warn).
+        stamp_policy: ``'error'`` (image stamps out of order or duplicated → :class:`BagError`), ``'sort'``
+            (sort, drop duplicates keeping the first, warn) or ``'drop'`` (keep the longest strictly increasing
+            run of stamps in receive order, drop the other frames and count them in ``skip_reasons``: one
+            corrupt stamp costs one frame, not the order of the rest).
 
     Attributes:
         stamps_ns: ``N`` int64 header stamps of the frames, strictly increasing.
@@ -67,14 +69,17 @@ class FrameIndex:
         K: ``N×3×3`` float64 intrinsics per frame (nearest CameraInfo) or ``None``.
         gt_available: names (of :class:`GroundTruthTopics`) whose topic is in the bag.
         skipped: corrupt messages skipped per topic.
+        skip_reasons: image frames left out at indexing, ``reason → count`` (corrupt images, and with
+            ``stamp_policy='drop'`` duplicated / non-monotonic stamps).
     """
 
     def __init__(self, path: str | Path, image_topic: str = '/camera/image_raw',
                  camera_info_topic: str | None = '/camera/camera_info',
                  gt_topics: GroundTruthTopics = GroundTruthTopics(), *, tolerance_ns: int = 1_000_000,
                  stamp_policy: str = 'error', salvage: bool = True) -> None:
-        if stamp_policy not in ('error', 'sort'):
-            raise ValueError(f"stamp_policy must be 'error' or 'sort', got {stamp_policy!r}")
+        if stamp_policy not in ('error', 'sort', 'drop'):
+            raise ValueError(f"stamp_policy must be 'error', 'sort' or 'drop', got {stamp_policy!r}")
+        self.skip_reasons: dict[str, int] = {}
         self.path, self.image_topic, self.camera_info_topic = Path(path), image_topic, camera_info_topic
         self.gt_topics, self.tolerance_ns, self._salvage = gt_topics, int(tolerance_ns), salvage
         self._reader: BagReader | None = None
@@ -103,6 +108,7 @@ class FrameIndex:
                                f'supported: {sorted(ENCODINGS)}') from None
             if isinstance(check, str):
                 bag.count_skipped(self.image_topic, check)
+                self._count_skip(f'corrupt image on {self.image_topic}')
                 continue
             if check is None and size is None:  # compressed: the first frame gives the size
                 check = bag_sample_size(bag, self.image_topic, raw.log_time_ns)
@@ -123,6 +129,15 @@ class FrameIndex:
                    f'{stamps[i]} ns; {int(np.sum(steps == 0))} duplicated, {int(np.sum(steps < 0))} out of order)')
             if stamp_policy == 'error':
                 raise BagError(msg + "; pass stamp_policy='sort' to sort them and drop duplicates")
+            if stamp_policy == 'drop':
+                keep = _longest_increasing(stamps)
+                dup = int(np.sum(np.isin(stamps[~keep], stamps[keep])))
+                self._count_skip('duplicated stamps', dup)
+                self._count_skip('non-monotonic stamps', int(np.sum(~keep)) - dup)
+                self.stamps_ns, self._image_log, self.image_size = stamps[keep], logs[keep], size
+                warnings.warn(msg + f'; {int(np.sum(~keep))} frames dropped (longest increasing run kept)',
+                              UserWarning, stacklevel=3)
+                return
             order = np.argsort(stamps, kind='stable')
             stamps, logs = stamps[order], logs[order]
             keep = np.concatenate([[True], np.diff(stamps) > 0])
@@ -130,6 +145,10 @@ class FrameIndex:
             warnings.warn(msg + f'; sorted, {int(np.sum(~keep))} duplicates dropped', UserWarning, stacklevel=3)
         self.stamps_ns, self._image_log = stamps, logs
         self.image_size: tuple[int, int] = size
+
+    def _count_skip(self, reason: str, n: int = 1) -> None:
+        if n > 0:
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + n
 
     def _index_camera_info(self, bag: BagReader) -> np.ndarray | None:
         topic = self.camera_info_topic
@@ -234,6 +253,29 @@ class FrameIndex:
         state = dict(self.__dict__)
         state['_reader'] = None  # an open bag does not pickle; each DataLoader worker opens its own
         return state
+
+
+def _longest_increasing(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of one longest strictly increasing subsequence of ``values`` (patience sorting)."""
+    import bisect
+    tails: list[int] = []       # tails[k]: index of the smallest last value of an increasing run of length k+1
+    tail_values: list[int] = []
+    parent = np.full(len(values), -1, np.int64)
+    for i, v in enumerate(values.tolist()):
+        k = bisect.bisect_left(tail_values, v)
+        if k > 0:
+            parent[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+            tail_values.append(v)
+        else:
+            tails[k], tail_values[k] = i, v
+    keep = np.zeros(len(values), bool)
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        keep[i] = True
+        i = int(parent[i])
+    return keep
 
 
 def bag_sample_size(bag: BagReader, topic: str, log_time_ns: int) -> tuple[int, int] | None:

@@ -7,7 +7,9 @@
 Prints the headline metrics, each with the score of a trivial baseline on the same pixels / frames (constant
 depth; straight-ahead constant-speed ego-motion); ``--json`` writes every metric (keys: depth, depth_static,
 depth_dynamic, trajectory, motion_field, latency_ms, baselines, absent (why a section is missing), plus frames,
-config (with config.protocol) and source); ``--report`` writes an HTML page.
+scored (depth frames, trajectory poses, motion pairs), skipped ({reason: count}: corrupt frames, non-monotonic
+stamps, implausible ground truth; see selfdepth_ros.eval.plausibility), config (with config.protocol) and
+source); ``--report`` writes an HTML page. The first line says what was scored and what was skipped.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from selfdepth_ros.bag.errors import BagError
 from selfdepth_ros.bag.index import GroundTruthTopics
 from selfdepth_ros.eval.evaluate import EvalConfig, EvalResult, evaluate
 from selfdepth_ros.eval.metrics import CROPS
+from selfdepth_ros.eval.plausibility import SkipLog
 from selfdepth_ros.eval.sources import (PredictionTopics, SourceStats, open_gt_index, predictor_records,
                                         recorded_records)
 
@@ -136,13 +139,28 @@ def _trajectory_line(label: str, traj: dict, alignment: bool) -> str:
     return line
 
 
+def what_was_scored(metrics: dict) -> str:
+    """One line: how many frames/poses each section scored, and what was skipped with why (JSON ``skipped``),
+    e.g. ``depth: 10 of 12 frames, trajectory: 12 poses; skipped: 2 non-monotonic stamps``."""
+    scored = metrics.get('scored') or {}
+    line = (f"depth: {scored.get('depth_frames', 0)} of {metrics.get('frames', 0)} frames, "
+            f"trajectory: {scored.get('trajectory_poses', 0)} poses")
+    if scored.get('motion_pairs'):
+        line += f", motion: {scored['motion_pairs']} pairs"
+    if scored.get('trajectory_note'):
+        line += f" ({scored['trajectory_note']})"
+    skipped = metrics.get('skipped') or {}
+    line += '; skipped: ' + (', '.join(f'{n} {why}' for why, n in skipped.items()) if skipped else 'nothing')
+    return line
+
+
 def headline(metrics: dict) -> str:
     """A few lines with the numbers people compare first, each followed by its trivial baseline's line."""
     proto = (metrics.get('config') or {}).get('protocol') or {}
-    lines = [f"frames scored: {metrics.get('frames', 0)}"]
+    lines = [what_was_scored(metrics), f"frames scored: {metrics.get('frames', 0)}"]
     if proto:
         scaling = 'per-frame median scaling' if proto['scaling'] == 'median' else 'metric, no scaling'
-        lines[0] += (f"   (depth: {scaling}, crop {proto['crop']}, caps {proto['min_depth']:g}-{proto['max_depth']:g} m;"
+        lines[1] += (f"   (depth: {scaling}, crop {proto['crop']}, caps {proto['min_depth']:g}-{proto['max_depth']:g} m;"
                      f" baselines on the same pixels and frames)")
     baselines = metrics.get('baselines') or {}
     constant = baselines.get('constant_depth') or {}
@@ -190,21 +208,34 @@ def _name_missing_topics(metrics: dict, gt_topics: GroundTruthTopics, available:
                 break
 
 
+def skipped_reasons(index, skips: SkipLog) -> dict[str, int]:
+    """``reason → count`` of everything left out: frames dropped at indexing (corrupt images, non-monotonic or
+    duplicated stamps), corrupt messages of the other topics, implausible ground truth, undecodable frames."""
+    out = dict(index.skip_reasons)
+    for topic, n in index.skipped.items():
+        n -= index.skip_reasons.get(f'corrupt image on {topic}', 0)  # already counted as a frame
+        if n > 0:
+            out[f'corrupt message on {topic}'] = out.get(f'corrupt message on {topic}', 0) + n
+    for why, n in skips.as_dict().items():
+        out[why] = out.get(why, 0) + n
+    return dict(sorted(out.items()))
+
+
 def run(args: argparse.Namespace) -> EvalResult:
     """Build the record stream for ``args``, evaluate it and write the outputs (see :func:`check_outputs`)."""
     check_outputs(args)
     gt_topics = GroundTruthTopics(depth=args.gt_depth_topic, odom=args.gt_odom_topic, motion=args.gt_motion_topic,
                                   moving_mask=args.gt_mask_topic, semantic=None)
     index = open_gt_index(args.bag, args.image_topic, args.camera_info_topic, gt_topics)
-    stats = SourceStats()
+    stats, skips = SourceStats(), SkipLog()
     if args.checkpoint is not None:
         from selfdepth_ros.inference import Predictor  # torch import only when a model runs
         predictor = Predictor(args.checkpoint, device=args.device)
-        records = predictor_records(index, predictor, args.max_frames, stats)
+        records = predictor_records(index, predictor, args.max_frames, stats, skips)
         source = {'mode': 'checkpoint', 'checkpoint': str(args.checkpoint), 'model': predictor.describe()}
     else:
         topics = PredictionTopics(args.pred_depth_topic, args.pred_odom_topic, args.pred_motion_topic)
-        records = recorded_records(index, args.pred_bag, topics, args.max_frames, stats=stats)
+        records = recorded_records(index, args.pred_bag, topics, args.max_frames, stats=stats, skips=skips)
         source = {'mode': 'recorded', 'pred_bag': str(args.pred_bag), 'topics': asdict(topics)}
     config = EvalConfig(min_depth=args.min_depth, max_depth=args.max_depth, median_scaling=not args.metric,
                         crop=args.crop,
@@ -214,6 +245,7 @@ def run(args: argparse.Namespace) -> EvalResult:
                         report_frames=args.report_frames)
     total = len(index) if args.max_frames is None else min(len(index), args.max_frames)
     result = evaluate(records, config, progress=lambda it: tqdm(it, total=total, desc='eval', unit='frame'))
+    result.metrics['skipped'] = skipped_reasons(index, skips)
     index.close()
     source.update({'gt_bag': str(args.bag), 'gt_available': list(index.gt_available), **asdict(stats)})
     result.metrics['source'] = source

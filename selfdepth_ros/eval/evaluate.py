@@ -163,6 +163,8 @@ class Evaluator:
         self._samples: list[FrameSample] = []
         self._seen = dict.fromkeys(('gt_depth', 'pred_depth', 'moving_mask'), 0)
         self._crops: dict[tuple[int, int], np.ndarray] = {}
+        self._depth_scored = 0
+        self._trajectory_note: str | None = None
 
     def _crop(self, gt: np.ndarray) -> np.ndarray:
         """The ground truth with NaN outside the configured crop (so nothing outside it is ever scored)."""
@@ -185,6 +187,7 @@ class Evaluator:
             gt = self._crop(gt)
             pred = resize_depth(np.asarray(rec.pred_depth, dtype=np.float32), gt.shape)
             frame = self._add_depth(pred, gt, rec.moving_mask)
+            self._depth_scored += frame is not None
         else:
             self._regions.add({'all': None})
             self._constant.add(None)
@@ -245,9 +248,17 @@ class Evaluator:
             keep = [i for i in keep if self._pred_poses[i] is not None]
             est = [self._pred_poses[i] for i in keep]
         elif any(e is not None for e in self._egos):
-            # Ego-motion is chained over every frame, then read at the frames that have a GT pose.
-            chained = integrate_ego_motion(self._egos)
-            est = [chained[i] for i in keep]
+            # Ego-motion is chained over the longest run without a pair reset (a None after the first frame: a
+            # skipped frame, a gap, a size change), then read at the frames of that run that have a GT pose;
+            # chaining across a reset would take the unseen motion as none.
+            starts = [0] + [i for i in range(1, len(self._egos)) if self._egos[i] is None]
+            runs = [(a, b) for a, b in zip(starts, starts[1:] + [len(self._egos)])]
+            a, b = max(runs, key=lambda r: sum(r[0] <= i < r[1] for i in keep))
+            if len(runs) > 1:
+                self._trajectory_note = f'longest run without a pair reset: frames {a}-{b - 1} of {len(self._egos)}'
+            chained = integrate_ego_motion(self._egos[a:b])
+            keep = [i for i in keep if a <= i < b]
+            est = [chained[i - a] for i in keep]
         else:
             return None, None, None, None, 'no predicted pose or ego-motion'
         if len(keep) < 3:
@@ -262,6 +273,9 @@ class Evaluator:
         except ValueError as exc:  # e.g. a motionless estimate cannot be aligned
             return None, None, None, None, f'not scored: {exc}'
         return metrics, baseline, gt[:, :3, 3], aligned[:, :3, 3], None
+
+    def _motion_pairs(self) -> int:
+        return int(self._motion.frames)
 
     def _absent(self, metrics: dict, trajectory_reason: str | None) -> dict[str, str]:
         """Why each None section is None, from what the records carried (the CLI names missing bag topics)."""
@@ -290,6 +304,8 @@ class Evaluator:
             'latency_ms': latency_summary(self._per_frame['latency_ms']),
             'baselines': {'constant_depth': self._constant.summary(), 'straight_ahead': straight},
             'frames': len(self._per_frame['stamp_ns']),
+            'scored': {'depth_frames': self._depth_scored, 'trajectory_poses': traj['ate']['poses'] if traj else 0,
+                       'motion_pairs': self._motion_pairs(), 'trajectory_note': self._trajectory_note},
             'config': {**asdict(self.config), 'protocol': self.config.protocol()},
         }
         metrics['absent'] = self._absent(metrics, traj_reason)

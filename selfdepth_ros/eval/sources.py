@@ -20,6 +20,7 @@ from selfdepth_ros.bag.index import FrameIndex, GroundTruthTopics
 from selfdepth_ros.bag.reader import BagReader
 from selfdepth_ros.bag.samples import header_stamp
 from selfdepth_ros.eval.evaluate import FrameRecord
+from selfdepth_ros.eval.plausibility import REASONS, SkipLog, depth_problem, motion_problem, pose_problem
 
 
 @dataclass
@@ -37,32 +38,97 @@ def open_gt_index(bag: str | Path, image_topic: str = '/camera/image_raw',
                   camera_info_topic: str | None = '/camera/camera_info',
                   gt_topics: GroundTruthTopics = GroundTruthTopics(semantic=None)) -> FrameIndex:
     """Index the ground-truth bag (images paired by stamp with CameraInfo and the GT topics)."""
-    return FrameIndex(bag, image_topic, camera_info_topic, gt_topics, stamp_policy='sort')
+    return FrameIndex(bag, image_topic, camera_info_topic, gt_topics, stamp_policy='drop')
 
 
-def _gt_fields(index: FrameIndex, i: int) -> dict:
-    return {'gt_depth': index.gt('depth', i), 'moving_mask': index.gt('moving_mask', i),
-            'gt_pose': index.gt('odom', i)}
+class GroundTruthChecks:
+    """Ground truth of the frames of ``index`` with implausible values left out (:mod:`.plausibility`), each
+    counted in ``skips`` and named (topic, frame, stamp) on its first occurrence."""
+
+    def __init__(self, index: FrameIndex, skips: SkipLog | None = None) -> None:
+        self.index, self.skips = index, skips if skips is not None else SkipLog()
+        self._last_pose: np.ndarray | None = None
+        self._motion: dict[int, np.ndarray | None] = {}
+
+    def _where(self, name: str, i: int) -> str:
+        return f'{getattr(self.index.gt_topics, name)} of frame {i} (stamp {int(self.index.stamps_ns[i])} ns)'
+
+    def fields(self, i: int) -> dict:
+        depth = self.index.gt('depth', i)
+        if depth is not None and (why := depth_problem(depth)):
+            self.skips.skip(REASONS['depth'], f'{self._where("depth", i)}: {why}')
+            depth = None
+        pose = self.index.gt('odom', i)
+        if pose is not None:
+            why = pose_problem(pose, self._last_pose)
+            if why:
+                self.skips.skip(REASONS['pose'], f'{self._where("odom", i)}: {why}')
+                pose = None
+            else:
+                self._last_pose = pose
+        return {'gt_depth': depth, 'moving_mask': self.index.gt('moving_mask', i), 'gt_pose': pose}
+
+    def motion(self, i: int) -> np.ndarray | None:
+        if i not in self._motion:
+            field = self.index.gt('motion', i)
+            if field is not None and (why := motion_problem(field)):
+                self.skips.skip(REASONS['motion'], f'{self._where("motion", i)}: {why}')
+                field = None
+            self._motion = {i: field}  # one frame cached (each field is asked for at most twice in a row)
+        return self._motion[i]
+
+
+def _nominal_interval(stamps: np.ndarray) -> float | None:
+    steps = np.diff(np.asarray(stamps, np.int64))
+    return float(np.median(steps)) if len(steps) else None
+
+
+def _load_image(index: FrameIndex, i: int, skips: SkipLog) -> np.ndarray | None:
+    """Frame ``i`` as RGB, or None (counted) when it does not decode."""
+    try:
+        return index.image(i)
+    except Exception as exc:  # noqa: BLE001 - one corrupt frame is skipped, not fatal
+        skips.skip(f'image failed to decode on {index.image_topic}',
+                   f'frame {i} (stamp {int(index.stamps_ns[i])} ns): {type(exc).__name__}: {exc}')
+        return None
 
 
 def predictor_records(index: FrameIndex, predictor, max_frames: int | None = None,
-                      stats: SourceStats | None = None) -> Iterator[FrameRecord]:
-    """Run ``predictor`` (``selfdepth_ros.inference.Predictor``) over the frames of ``index`` in order."""
+                      stats: SourceStats | None = None, skips: SkipLog | None = None) -> Iterator[FrameRecord]:
+    """Run ``predictor`` (``selfdepth_ros.inference.Predictor``) over the frames of ``index`` in order.
+
+    Implausible ground truth is left out (counted in ``skips``); a frame that does not decode is skipped, and the
+    frame pair is reset after it and at any gap over 1.5× the nominal frame interval (a frame dropped at
+    indexing), so no ego-motion spans two intervals.
+    """
     stats = stats if stats is not None else SourceStats()
+    skips = skips if skips is not None else SkipLog()
+    gt = GroundTruthChecks(index, skips)
     n = len(index) if max_frames is None else min(len(index), max_frames)
-    prev_motion = prev_mask = None
+    nominal = _nominal_interval(index.stamps_ns)
+    prev_i = None
     for i in range(n):
-        rgb = index.image(i)
+        rgb = _load_image(index, i, skips)
+        if rgb is None:
+            continue
+        stamp = int(index.stamps_ns[i])
+        if prev_i is not None and (prev_i != i - 1 or (
+                nominal and stamp - int(index.stamps_ns[prev_i]) > 1.5 * nominal)):
+            if hasattr(predictor, 'reset'):
+                predictor.reset('gap in the evaluated frames (a frame skipped)')
+            stats.extra['pair_resets_at_gaps'] = stats.extra.get('pair_resets_at_gaps', 0) + 1
+            prev_i = None
         K = None if index.K is None else index.K[i]
-        pred = predictor.predict(rgb, K, int(index.stamps_ns[i]))
+        pred = predictor.predict(rgb, K, stamp)
         stats.gt_frames += 1
         stats.predicted += 1
-        paired = pred.ego is not None and i > 0  # the pair (i−1 → i) exists
-        yield FrameRecord(stamp_ns=int(index.stamps_ns[i]), pred_depth=pred.depth, **_gt_fields(index, i),
-                          pred_motion=pred.motion if paired else None,
-                          gt_motion=prev_motion if paired else None, motion_mask=prev_mask,
-                          pred_ego=pred.ego, latency_ms=pred.latency_ms, rgb=rgb)
-        prev_motion, prev_mask = index.gt('motion', i), index.gt('moving_mask', i)
+        paired = pred.ego is not None and prev_i is not None  # the pair (i−1 → i) exists
+        prev_motion = gt.motion(prev_i) if paired else None
+        yield FrameRecord(stamp_ns=stamp, pred_depth=pred.depth, **gt.fields(i),
+                          pred_motion=pred.motion if paired and prev_motion is not None else None,
+                          gt_motion=prev_motion, motion_mask=index.gt('moving_mask', prev_i) if paired else None,
+                          pred_ego=pred.ego if paired else None, latency_ms=pred.latency_ms, rgb=rgb)
+        prev_i = i
 
 
 @dataclass(frozen=True)
@@ -109,7 +175,7 @@ def _nearest(stamps: np.ndarray, stamp_ns: int) -> int:
 
 def recorded_records(index: FrameIndex, pred_bag: str | Path, topics: PredictionTopics = PredictionTopics(),
                      max_frames: int | None = None, tolerance_ns: int = 1_000_000,
-                     stats: SourceStats | None = None) -> Iterator[FrameRecord]:
+                     stats: SourceStats | None = None, skips: SkipLog | None = None) -> Iterator[FrameRecord]:
     """Pair the node's recorded outputs with the GT frames by header stamp, in stamp order.
 
     Receive order is not assumed to follow stamp order (``selfdepth replay --mode lockstep`` records each
@@ -118,6 +184,8 @@ def recorded_records(index: FrameIndex, pred_bag: str | Path, topics: Prediction
     the graph added (queueing, inference, DDS), which is what a consumer of ``~/depth`` sees.
     """
     stats = stats if stats is not None else SourceStats()
+    skips = skips if skips is not None else SkipLog()
+    gt = GroundTruthChecks(index, skips)
     with BagReader(pred_bag) as bag:
         bag.require(topics.depth)
         depth_at = _stamp_index(bag, topics.depth)
@@ -145,12 +213,14 @@ def recorded_records(index: FrameIndex, pred_bag: str | Path, topics: Prediction
             odo = None if k_odo is None else _sample_at(bag, topics.odom, k_odo, odom_at[k_odo])
             mot = None if k_mot is None else _sample_at(bag, topics.motion, k_mot, motion_at[k_mot])
             paired = mot is not None and prev_pred_i == i - 1
-            yield FrameRecord(stamp_ns=int(gt_stamps[i]), pred_depth=depth.image, **_gt_fields(index, i),
-                              pred_motion=mot.image if paired else None,
-                              gt_motion=index.gt('motion', i - 1) if paired else None,
+            gt_motion = gt.motion(i - 1) if paired else None
+            rgb = _load_image(index, i, skips)  # only the report pictures it: a corrupt one is just not drawn
+            yield FrameRecord(stamp_ns=int(gt_stamps[i]), pred_depth=depth.image, **gt.fields(i),
+                              pred_motion=mot.image if paired and gt_motion is not None else None,
+                              gt_motion=gt_motion,
                               motion_mask=index.gt('moving_mask', i - 1) if paired else None,
                               pred_pose=None if odo is None else odo.T,
-                              latency_ms=(depth_at[stamp] - stamp) / 1e6, rgb=index.image(i))
+                              latency_ms=(depth_at[stamp] - stamp) / 1e6, rgb=rgb)
             prev_pred_i = i
     stats.without_prediction += max(0, limit - last_i - 1)
     stats.gt_frames += max(0, limit - last_i - 1)

@@ -144,4 +144,5 @@ def test_headline_layout(make_records):
     assert lines[depth + 1].startswith('  constant depth  abs_rel ')
     traj = next(i for i, line in enumerate(lines) if line.startswith('trajectory'))
     assert lines[traj + 1].startswith('  straight-ahead  ATE ') and 'snippet ATE' in lines[traj + 1]
-    assert 'crop none, caps 0.001-80 m' in lines[0]
+    assert lines[0] == 'depth: 8 of 8 frames, trajectory: 8 poses, motion: 8 pairs; skipped: nothing'
+    assert 'crop none, caps 0.001-80 m' in lines[1]
