@@ -37,7 +37,11 @@ def _net_side(v: int) -> str | None:
 
 def _frame(v: str) -> str | None:
     return None if re.fullmatch(r'[A-Za-z0-9_./-]*', v) and not v.startswith('/') else \
-        'must be a tf2 frame id (letters, digits, _ . - /, no leading /)'
+        'must be a tf2 frame id (letters, digits, _ . - /, no spaces, no leading /)'
+
+
+def _frame_required(v: str) -> str | None:
+    return 'must not be empty (a tf2 frame id is required)' if not v else _frame(v)
 
 
 def _mount(v: list) -> str | None:
@@ -73,7 +77,7 @@ SPECS: tuple[Spec, ...] = (
          '(0 = each frame\'s 99th percentile)', low=0.0, high=100.0),
     Spec('publish_points', False, 'publish ~/points (PointCloud2 from depth)'),
     Spec('points_stride', 4, 'take every Nth pixel per row and column for ~/points', low=1, high=64),
-    Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent', check=_frame),
+    Spec('odom_frame', 'odom', 'frame of ~/odom and the TF parent (required)', check=_frame_required),
     Spec('camera_frame', '', "optical frame of the outputs ('' = the image's header.frame_id)", check=_frame),
     Spec('base_frame', '', "the robot's base frame: TF odom -> base_frame only, with the mount base_frame -> camera "
          "looked up in TF (odom = the first base pose, level like the vehicle); '' = TF odom -> camera frame "

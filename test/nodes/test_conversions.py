@@ -72,3 +72,26 @@ def test_image_msg_sets_data_as_a_byte_array_and_round_trips(arr, encoding):
     np.testing.assert_array_equal(image_to_numpy(msg), arr.astype(np.float32))
     with pytest.raises(ValueError, match='H×W×3'):
         cv.image_msg(np.zeros((3, 4), np.float32), '32FC3', 0, 'cam')
+
+
+@pytest.mark.parametrize('k, why', [((1e-300, 50.0, 31.5, 23.5), 'no valid focal length'),
+                                    ((2e6, 50.0, 31.5, 23.5), 'no valid focal length'),
+                                    ((50.0, float('inf'), 31.5, 23.5), 'no valid focal length'),
+                                    ((50.0, 50.0, 200.0, 23.5), 'principal point'),
+                                    ((50.0, 50.0, 31.5, -60.0), 'principal point')])
+def test_absurd_intrinsics_are_refused_with_a_reason(k, why):
+    fx, fy, cx, cy = k
+    K = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1.0]])
+    with pytest.raises(ValueError, match=why):
+        cv.camera_info_K(cv.camera_info_msg(K, 64, 48, 0, 'cam'))
+    assert cv.camera_info_K(cv.camera_info_msg(np.array([[50.0, 0, 31.5], [0, 50, 23.5], [0, 0, 1]]), 64, 48, 0,
+                                               'cam'))[0, 0] == 50.0
+
+
+@pytest.mark.parametrize('name, value, why', [('odom_frame', '', 'must not be empty'),
+                                              ('base_frame', 'base link', 'no spaces'),
+                                              ('camera_frame', '/cam', 'no leading /')])
+def test_invalid_frame_ids_are_refused_with_a_reason(name, value, why):
+    from selfdepth_ros.nodes.params import validate
+    assert why in validate(name, value)
+    assert validate(name, 'base_link') is None
