@@ -158,6 +158,19 @@ class Harness:
         if expect:
             self.wait(lambda: len(self.got['depth']) > n, 10, f'depth of frame {stamp_ns}')
 
+    def publish_speed(self, topic, speed, msg_type=None):
+        """Publish one forward speed (m/s) on ``topic`` (TwistStamped, or Odometry) once the node subscribes, and
+        wait until the node holds it; returns the publisher."""
+        from geometry_msgs.msg import TwistStamped
+        msg_type = msg_type or TwistStamped
+        pub = self.player.create_publisher(msg_type, topic, 10)
+        self.wait(lambda: pub.get_subscription_count() > 0, 10, f'speed subscription on {topic}')
+        msg = msg_type()
+        (msg.twist.twist if msg_type is Odometry else msg.twist).linear.x = speed
+        pub.publish(msg)
+        self.wait(lambda: self.node._speed == speed, 10, f'speed from {topic}')
+        return pub
+
     def close(self):
         self.ex.shutdown()
         self.thread.join(timeout=5)

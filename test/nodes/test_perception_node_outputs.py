@@ -36,12 +36,7 @@ def _status(h, suffix):
 def test_speed_topic_scales_odometry_and_depth(harness, fake_predictor_cls, make_frame, speed_type):
     h = harness({'scale_mode': 'speed_topic', 'speed_topic': '/vehicle/speed', 'speed_type': speed_type,
                  'scale_window': 1, 'diagnostics_period': 0.1})
-    pub = h.player.create_publisher(TwistStamped if speed_type == 'twist' else Odometry, '/vehicle/speed', 10)
-    h.wait(lambda: pub.get_subscription_count() > 0, 10, 'speed subscription')
-    msg = TwistStamped() if speed_type == 'twist' else Odometry()
-    (msg.twist if speed_type == 'twist' else msg.twist.twist).linear.x = 10.0  # m/s
-    pub.publish(msg)
-    h.wait(lambda: h.node._speed == 10.0, 10, 'speed message')
+    h.publish_speed('/vehicle/speed', 10.0, TwistStamped if speed_type == 'twist' else Odometry)  # m/s
     ref, frames, t0 = fake_predictor_cls(), [make_frame(48, 64, 3 * i) for i in range(4)], 20_000_000_000
     for i, rgb in enumerate(frames):
         h.send(rgb, t0 + i * DT_NS)

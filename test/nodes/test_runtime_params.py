@@ -40,12 +40,7 @@ def test_odometry_noise_applies_at_run_time(harness):
 
 def test_speed_topic_and_type_move_the_subscription(harness):
     h = harness({'scale_mode': 'speed_topic', 'speed_topic': '/a/speed'})
-    pub_a = h.player.create_publisher(TwistStamped, '/a/speed', 10)
-    h.wait(lambda: pub_a.get_subscription_count() > 0, 10, 'speed subscription on /a/speed')
-    msg = TwistStamped()
-    msg.twist.linear.x = 10.0
-    pub_a.publish(msg)
-    h.wait(lambda: h.node._speed == 10.0, 10, 'speed from /a/speed')
+    pub_a = h.publish_speed('/a/speed', 10.0)
 
     _set(h.node, speed_topic='/b/speed')
     assert h.node._speed is None  # the old source's speed is forgotten
@@ -53,6 +48,7 @@ def test_speed_topic_and_type_move_the_subscription(harness):
     pub_b = h.player.create_publisher(TwistStamped, '/b/speed', 10)
     h.wait(lambda: pub_b.get_subscription_count() > 0 and pub_a.get_subscription_count() == 0, 10,
            'subscription moved to /b/speed')
+    msg = TwistStamped()
     msg.twist.linear.x = 4.0
     pub_b.publish(msg)
     h.wait(lambda: h.node._speed == 4.0, 10, 'speed from /b/speed')

@@ -5,7 +5,6 @@ import time
 import pytest
 
 pytest.importorskip('rclpy')
-from geometry_msgs.msg import TwistStamped  # noqa: E402
 from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
@@ -44,12 +43,7 @@ def test_metric_scale_switches_the_latched_topics(harness, make_frame):
     early = _late_subscriber(h)
     h.wait(lambda: early['mode'] and early['factor'], 10, 'both latched topics matched')
     assert (early['mode'][-1].data, early['factor'][-1].data) == ('relative', 1.0)  # until the first estimate
-    pub = h.player.create_publisher(TwistStamped, '/vehicle/speed', 10)
-    h.wait(lambda: pub.get_subscription_count() > 0, 10, 'speed subscription')
-    msg = TwistStamped()
-    msg.twist.linear.x = 10.0
-    pub.publish(msg)
-    h.wait(lambda: h.node._speed == 10.0, 10, 'speed message')
+    h.publish_speed('/vehicle/speed', 10.0)
     for i in range(3):
         h.send(make_frame(48, 64, 3 * i), 9_000_000_000 + i * DT_NS)
     h.wait(lambda: early['mode'][-1].data == 'metric:speed_topic' and early['factor'][-1].data == pytest.approx(2.0),
