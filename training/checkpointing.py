@@ -45,6 +45,27 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def trained_bags(run_dir: str | Path) -> tuple[Path, list[str]] | None:
+    """The newest checkpoint of the run that loads, and the bags it was trained on (``train_config['bags']``);
+    None when the run has no checkpoint or it does not name its bags. Raises the newest one's
+    ``CheckpointError`` when none loads."""
+    from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
+    first_error: CheckpointError | None = None
+    for _, path in reversed(list_checkpoints(run_dir)):
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError as exc:
+            first_error = first_error or exc
+            continue
+        except FileNotFoundError:  # pruned meanwhile
+            continue
+        bags = (ckpt.get('train_config') or {}).get('bags')
+        return (path, [str(b) for b in bags]) if isinstance(bags, list) else None
+    if first_error is not None:
+        raise first_error
+    return None
+
+
 def prune_checkpoints(run_dir: str | Path, keep_last: int) -> list[Path]:
     """Delete all but the ``keep_last`` newest checkpoints; returns the deleted paths."""
     if keep_last < 1:

@@ -3,6 +3,7 @@
     selfdepth train --config config/train/dynamic_scenes_small.yaml --bags drive1.mcap drive2 --out runs/a
     selfdepth train ... --init deployed.pt --freeze-encoder          # fine-tune a deployed model on a new drive
     selfdepth train ... --resume                                       # continue a killed run exactly
+    selfdepth train ... --resume --allow-other-bags                    # continue it on another set of bags
     selfdepth train ... --force                                        # start an existing run over
     selfdepth train ... --image-topic /cam/image/compressed --camera-info-topic ''   # other topics, no CameraInfo
     torchrun --nproc_per_node=2 -m training --config ... --bags ... --out runs/ddp   # DDP, same flags
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,7 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, type=Path, help='run directory (checkpoints/, images/, metrics.csv)')
     p.add_argument('--init', help="start from this checkpoint (fine-tuning; 'shipped' = the model installed with the "
                                   'package); optimiser and step start fresh')
-    p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
+    p.add_argument('--resume', action='store_true',
+                   help='continue from the newest checkpoint in --out, on the bags it was trained on')
+    p.add_argument('--allow-other-bags', action='store_true',
+                   help='--resume on other --bags than the checkpoint was trained on (the data order changes: '
+                        'not an exact continuation)')
     p.add_argument('--force', action='store_true',
                    help='start over in an existing run directory: its checkpoints and metrics.csv are deleted')
     p.add_argument('--max-steps', type=int, help='override optim.max_steps')
@@ -62,7 +68,6 @@ def build_dataset(cfg: TrainConfig, bags: list[str], verbose: bool = True):
     ``(t, t+s)`` or triplets ``(t−s, t, t+s)`` (``s = data.stride``, or per frame by parallax with
     ``data.pair_selection: parallax``), no ground truth loaded. ``verbose`` prints the one-line selection summary
     (rank 0 only under torchrun)."""
-    import os
     from training.data import make_training_dataset
     ds = make_training_dataset(cfg.data, bags, load_gt=False, progress=cfg.log.progress_bar)
     if verbose and int(os.environ.get('RANK', '0')) == 0:
@@ -80,7 +85,6 @@ def existing_run(out: Path) -> list[str]:
 def start_over(out: Path) -> None:
     """``--force``: delete the earlier run's own checkpoints (nothing else in ``out``; the new run's logger
     starts metrics.csv afresh), so that pruning never keeps the old run's later steps over the new run's."""
-    import os
     from training.checkpointing import list_checkpoints
     if int(os.environ.get('RANK', '0')) != 0:  # under torchrun only rank 0 writes (and deletes)
         return
@@ -88,10 +92,42 @@ def start_over(out: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _same_bag(a: str, b: str) -> bool:
+    """The same bag spelled two ways (``drive/`` and ``./drive``, or a relative and an absolute path)."""
+    if os.path.normpath(a) == os.path.normpath(b):
+        return True
+    return Path(a).exists() and Path(b).exists() and Path(a).resolve() == Path(b).resolve()
+
+
+def resume_bags_refusal(out: Path, bags: list[str], allow_other: bool) -> str | None:
+    """``--resume`` on other bags than the run's newest readable checkpoint was trained on
+    (``train_config['bags']``, in order: the data order depends on it): the one-line refusal, or None when they
+    are the same, the checkpoint does not say, or ``allow_other`` (then a line on stdout says so)."""
+    from training.checkpointing import trained_bags
+    found = trained_bags(out)
+    if found is None:
+        return None
+    path, old = found
+    if len(old) == len(bags) and all(_same_bag(a, b) for a, b in zip(old, bags)):
+        return None
+    reordered = sorted(map(os.path.normpath, old)) == sorted(map(os.path.normpath, bags))
+    what = 'the same bags in another order' if reordered else 'other bags'
+    if allow_other:
+        print(f'[train] --allow-other-bags: resuming on {" ".join(bags)} ({path.name} was trained on '
+              f'{" ".join(old)})')
+        return None
+    return (f'--resume: {path} was trained on --bags {" ".join(old)}, this run gives {what}: {" ".join(bags)}; '
+            'pass the same --bags, --allow-other-bags to continue on these (the data order changes), or start '
+            'a new run with --init')
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.force and args.resume:
         print('selfdepth train: --force and --resume exclude each other (force starts the run over)', file=sys.stderr)
+        return 2
+    if args.allow_other_bags and not args.resume:
+        print('selfdepth train: --allow-other-bags applies only with --resume', file=sys.stderr)
         return 2
     if not args.resume:
         found = existing_run(args.out)
@@ -119,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.init == SHIPPED:
         args.init = str(resolve_checkpoint(SHIPPED))
+    try:
+        refusal = resume_bags_refusal(args.out, list(args.bags), args.allow_other_bags) if args.resume else None
+    except CheckpointError as exc:
+        refusal = str(exc)
+    if refusal:
+        print(f'selfdepth train: {refusal}', file=sys.stderr)
+        return 2
     info = distributed.setup(args.device)
     try:
         if args.init:  # a wrong --init fails before the bags are read
