@@ -3,6 +3,8 @@
 The node (:mod:`selfdepth_ros.nodes.conversions`, rclpy classes) and the bag writer
 (:mod:`selfdepth_ros.bag.messages`, rosbags classes) both fill their ``nav_msgs/Odometry`` and
 ``sensor_msgs/CameraInfo`` from these functions, so a message of either has the same values for the same input.
+Both read a CameraInfo back with :func:`camera_info_K` (the node on arrival, the bag reader for training and
+evaluation), so an absurd one is refused by the same rule, with the same reason, everywhere.
 
 Unknown covariance: ``nav_msgs/Odometry`` and ``geometry_msgs/PoseWithCovariance`` state no rule; the one
 written ROS rule is ``sensor_msgs/Imu``'s ("If you have no estimate for one of the data elements ... set element 0
@@ -19,7 +21,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 __all__ = ['UNKNOWN_COVARIANCE', 'covariance36', 'quaternion_xyzw', 'pose_fields', 'odometry_fields',
-           'camera_info_fields']
+           'camera_info_fields', 'camera_info_K', 'MIN_FOCAL_PX', 'MAX_FOCAL_PX']
 
 UNKNOWN_COVARIANCE = np.r_[-1.0, np.zeros(35)]
 """36 values: element 0 = -1, "no covariance estimate" (sensor_msgs/Imu's convention; see the module doc)."""
@@ -83,3 +85,24 @@ def camera_info_fields(K: Any, width: int, height: int, D: Any = None,
     return {'height': int(height), 'width': int(width), 'distortion_model': str(distortion_model), 'd': d,
             'k': K.reshape(-1).copy(), 'r': np.eye(3).reshape(-1), 'p': np.concatenate([K, np.zeros((3, 1))], 1)
             .reshape(-1)}
+
+
+MIN_FOCAL_PX, MAX_FOCAL_PX = 1.0, 1e6
+"""A focal length outside these (pixels) is absurd (a corrupt or unit-confused CameraInfo; < 1 px is a field of
+view near 180° on a 2-pixel image), as is a non-finite one."""
+
+
+def camera_info_K(msg: Any) -> np.ndarray:
+    """3×3 intrinsics of a ``sensor_msgs/CameraInfo`` (``k``; an rclpy or a rosbags message); raises ValueError
+    naming what is absurd: a non-finite value, ``fx``/``fy`` < 1 or > 1e6 px, or a principal point more than one
+    image width (height) outside the image."""
+    K = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    if not np.all(np.isfinite(K)) or not (MIN_FOCAL_PX <= fx <= MAX_FOCAL_PX and MIN_FOCAL_PX <= fy <= MAX_FOCAL_PX):
+        raise ValueError(f'CameraInfo.k has no valid focal length (fx={fx}, fy={fy}; need finite, '
+                         f'{MIN_FOCAL_PX:g} <= f <= {MAX_FOCAL_PX:g} px)')
+    w, h = int(msg.width), int(msg.height)
+    if w > 0 and h > 0 and not (-w <= cx <= 2 * w and -h <= cy <= 2 * h):
+        raise ValueError(f'CameraInfo.k has its principal point (cx={cx}, cy={cy}) more than one image size '
+                         f'outside the {w}x{h} image')
+    return K

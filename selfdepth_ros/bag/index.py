@@ -157,7 +157,9 @@ class FrameIndex:
         bag.require(topic, [m.CAMERA_INFO])
         infos = list(bag.samples(topic))
         if not infos:
-            raise BagError(f'{self._where(topic)}: no readable CameraInfo message')
+            why = bag.first_skip_reason.get(topic)
+            raise BagError(f'{self._where(topic)}: no readable CameraInfo message' + (
+                f' ({bag.skipped[topic]} refused, the first: {why})' if why else ''))
         for info in infos:
             if info.size != self.image_size:
                 raise BagError(f'{self._where(topic)}: CameraInfo of another size ({info.width}×{info.height}) than '

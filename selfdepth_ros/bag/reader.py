@@ -75,6 +75,7 @@ class BagReader:
         storage: ``'mcap'`` or ``'sqlite3'``.
         salvage_results: the :class:`SalvageResult` per file when the bag was salvaged, else ``[]``.
         skipped: corrupt messages skipped so far, per topic.
+        first_skip_reason: per topic, why its first skipped message was skipped.
     """
 
     def __init__(self, path: str | Path, *, salvage: bool = True) -> None:
@@ -84,6 +85,7 @@ class BagReader:
         self.storage = 'mcap' if _mcap_files(self.path) else 'sqlite3'
         self.salvage_results: list[SalvageResult] = []
         self.skipped: dict[str, int] = {}
+        self.first_skip_reason: dict[str, str] = {}
         self._reader: AnyReader | None = None
         self._salvaged: list[RawMessage] = []
         try:
@@ -172,6 +174,7 @@ class BagReader:
     def count_skipped(self, topic: str, reason: str) -> None:
         """Count a corrupt message of ``topic`` as skipped (warns on the first one of the topic)."""
         self.skipped[topic] = self.skipped.get(topic, 0) + 1
+        self.first_skip_reason.setdefault(topic, reason)
         if self.skipped[topic] == 1:
             warnings.warn(f'bag {self.path}, topic {topic}: skipping corrupt message ({reason}); further ones on '
                           'this topic are counted in BagReader.skipped', UserWarning, stacklevel=3)

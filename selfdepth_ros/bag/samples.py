@@ -12,6 +12,7 @@ import numpy as np
 
 from selfdepth_ros.bag import messages as m
 from selfdepth_ros.image_codec import ENCODINGS, compressed_to_numpy, image_to_numpy, to_rgb8
+from selfdepth_ros.msg_fields import camera_info_K
 
 __all__ = ['ImageSample', 'CameraInfoSample', 'OdometrySample', 'MessageSample', 'Sample', 'to_sample',
            'UnsupportedEncoding', 'IMAGE_TYPES', 'header_stamp']
@@ -108,9 +109,7 @@ def to_sample(msgtype: str, msg: Any, log_time_ns: int) -> Sample:
         encoding, image = _decode_image(msgtype, msg)
         return ImageSample(stamp, frame_id, encoding, image)
     if msgtype == m.CAMERA_INFO:
-        K = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
-        if not np.all(np.isfinite(K)) or K[0, 0] <= 0 or K[1, 1] <= 0:
-            raise ValueError(f'CameraInfo K is not a valid pinhole matrix: {K.tolist()}')
+        K = camera_info_K(msg)  # the node's rule: absurd intrinsics are refused with the reason
         return CameraInfoSample(stamp, frame_id, K, int(msg.width), int(msg.height),
                                 np.asarray(msg.d, dtype=np.float64), str(msg.distortion_model))
     if msgtype == m.ODOMETRY:

@@ -23,7 +23,7 @@ from std_msgs.msg import Header
 from scipy.spatial.transform import Rotation
 
 from ..image_codec import ENCODINGS, numpy_to_image
-from ..msg_fields import camera_info_fields, odometry_fields, quaternion_xyzw
+from ..msg_fields import camera_info_K, camera_info_fields, odometry_fields, quaternion_xyzw
 
 __all__ = ['ns_to_time', 'time_to_ns', 'header', 'byte_array', 'image_msg', 'camera_info_msg', 'camera_info_K',
            'rotation_to_quaternion', 'quaternion_to_rotation', 'odometry_msg', 'transform_msg',
@@ -80,26 +80,6 @@ def camera_info_msg(K: np.ndarray, width: int, height: int, stamp_ns: int, frame
     f = camera_info_fields(K, width, height)
     return CameraInfo(header=header(stamp_ns, frame_id), width=f['width'], height=f['height'],
                       distortion_model=f['distortion_model'], d=f['d'].tolist(), k=f['k'], r=f['r'], p=f['p'])
-
-
-MIN_FOCAL_PX, MAX_FOCAL_PX = 1.0, 1e6
-"""A focal length outside these (pixels) is absurd (a corrupt or unit-confused CameraInfo; < 1 px is a field of
-view near 180° on a 2-pixel image), as is a non-finite one."""
-
-
-def camera_info_K(msg: CameraInfo) -> np.ndarray:
-    """3×3 intrinsics of a ``CameraInfo`` (``k``); raises ValueError naming what is absurd: a non-finite value,
-    ``fx``/``fy`` < 1 or > 1e6 px, or a principal point more than one image width (height) outside the image."""
-    K = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
-    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-    if not np.all(np.isfinite(K)) or not (MIN_FOCAL_PX <= fx <= MAX_FOCAL_PX and MIN_FOCAL_PX <= fy <= MAX_FOCAL_PX):
-        raise ValueError(f'CameraInfo.k has no valid focal length (fx={fx}, fy={fy}; need finite, '
-                         f'{MIN_FOCAL_PX:g} <= f <= {MAX_FOCAL_PX:g} px)')
-    w, h = int(msg.width), int(msg.height)
-    if w > 0 and h > 0 and not (-w <= cx <= 2 * w and -h <= cy <= 2 * h):
-        raise ValueError(f'CameraInfo.k has its principal point (cx={cx}, cy={cy}) more than one image size '
-                         f'outside the {w}x{h} image')
-    return K
 
 
 def rotation_to_quaternion(R: np.ndarray) -> np.ndarray:
