@@ -3,6 +3,9 @@
 Euler convention (docs/CONVENTIONS.md, the 001 reference's ``transform_utils.matrix_from_angles``):
 ``R(rx, ry, rz) = Rx(rx) · Ry(ry) · Rz(rz)`` acting on column vectors, angles in radians.
 Axis-angle goes through kornia (well tested, handles the small-angle and π cases).
+Torch, not scipy's ``Rotation`` (which every numpy conversion in the package uses): the motion net's angles go
+through :func:`euler_to_matrix` inside the training losses, so it must be differentiable and batched on the
+device; ``test/geometry/test_rotation_scipy.py`` holds these to scipy's conventions.
 """
 from __future__ import annotations
 

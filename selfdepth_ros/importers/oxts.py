@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from selfdepth_ros.importers.source import SourceError
 
@@ -34,17 +35,6 @@ def read_oxts(files: list[Path]) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _rot(axis: int, angle: np.ndarray) -> np.ndarray:
-    c, s = np.cos(angle), np.sin(angle)
-    R = np.zeros(angle.shape + (3, 3))
-    i, j = [(1, 2), (0, 2), (0, 1)][axis]
-    R[..., axis, axis] = 1.0
-    R[..., i, i], R[..., j, j] = c, c
-    sign = -1.0 if axis == 1 else 1.0  # Ry has +sin above the diagonal
-    R[..., i, j], R[..., j, i] = -sign * s, sign * s
-    return R
-
-
 def oxts_imu_poses(oxts: np.ndarray) -> np.ndarray:
     """``N×4×4`` IMU poses in the local Mercator world frame of the devkit (x east, y north, z up)."""
     lat, lon, alt, roll, pitch, yaw = oxts.T
@@ -53,7 +43,7 @@ def oxts_imu_poses(oxts: np.ndarray) -> np.ndarray:
     T[:, 0, 3] = scale * lon * np.pi * EARTH_RADIUS / 180.0
     T[:, 1, 3] = scale * EARTH_RADIUS * np.log(np.tan((90.0 + lat) * np.pi / 360.0))
     T[:, 2, 3] = alt
-    T[:, :3, :3] = _rot(2, yaw) @ _rot(1, pitch) @ _rot(0, roll)
+    T[:, :3, :3] = Rotation.from_euler('xyz', np.stack([roll, pitch, yaw], -1)).as_matrix()  # Rz·Ry·Rx
     return T
 
 

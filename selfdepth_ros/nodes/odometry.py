@@ -6,16 +6,12 @@ Ego-motion follows docs/CONVENTIONS.md: ``(R, t)`` maps frame t−1 camera coord
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 
 def rotation_log(R: np.ndarray) -> np.ndarray:
-    """Axis-angle vector (radians) of a 3×3 rotation (inverse Rodrigues; π-safe enough for frame steps)."""
-    cos = np.clip((np.trace(R) - 1) / 2, -1.0, 1.0)
-    angle = float(np.arccos(cos))
-    if angle < 1e-9:
-        return np.zeros(3)
-    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-    return w * angle / (2 * np.sin(angle))
+    """Axis-angle vector (radians) of a 3×3 rotation (scipy's rotation vector; exact near 0 and π)."""
+    return Rotation.from_matrix(np.asarray(R, dtype=np.float64)).as_rotvec()
 
 
 class OdometryIntegrator:
@@ -90,9 +86,7 @@ def camera_to_base(T_odom_cam: np.ndarray, linear: np.ndarray, angular: np.ndarr
 def rpy_pose(xyzrpy) -> np.ndarray:
     """x y z roll pitch yaw → 4×4 pose (R = Rz·Ry·Rx, the ROS/URDF convention)."""
     x, y, z, r, p, w = (float(v) for v in xyzrpy)
-    cr, sr, cp, sp, cw, sw = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(w), np.sin(w)
     T = np.eye(4)
-    T[:3, :3] = np.array([[cw, -sw, 0], [sw, cw, 0], [0, 0, 1]]) @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]]) \
-        @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    T[:3, :3] = Rotation.from_euler('xyz', (r, p, w)).as_matrix()  # extrinsic x, y, z = Rz·Ry·Rx
     T[:3, 3] = (x, y, z)
     return T

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 EGO_LANE_Y = -1.75
 """Centre of the ego lane (right-hand traffic: +x lanes are at y < 0), metres."""
@@ -21,8 +22,7 @@ R_BASE_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 
 def rot_z(yaw: float) -> np.ndarray:
     """3×3 rotation about +z by ``yaw`` radians."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return Rotation.from_euler('z', yaw).as_matrix()
 
 
 def make_pose(rotation: np.ndarray, translation) -> np.ndarray:
