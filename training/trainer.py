@@ -26,9 +26,9 @@ from selfdepth_ros.models import set_randln_ramp
 from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
 from training.augment import FlipAugmented
-from training.config import TrainConfig
+from training.config import ConfigError, TrainConfig, config_from_dict
 from training.logging import RunLogger
-from training.methods import build_method
+from training.methods import METHODS, build_method
 
 
 class TrainingError(RuntimeError):
@@ -86,7 +86,7 @@ class Trainer:
         self.info = info or distributed.setup(opts.device)
         self.run_dir = Path(opts.out)
         self.max_steps = opts.max_steps if opts.max_steps is not None else cfg.optim.max_steps
-        self.model_config = cfg.model_config()
+        self.model_config = cfg.model
         self.camera: dict[str, Any] | None = None
         """The bags' own camera (CameraInfo) at the net size, or None when no bag has CameraInfo."""
         self.learned_camera: dict[str, Any] | None = None
@@ -203,7 +203,7 @@ class Trainer:
         return nets
 
     def method_frames(self) -> int:
-        return 3 if self.cfg.method == 'monodepth_baseline' else 2
+        return METHODS[self.cfg.method].frames
 
     def _resume_checkpoint(self) -> dict[str, Any] | None:
         if not self.opts.resume:
@@ -271,7 +271,7 @@ class Trainer:
         self._schedule(self.step)
         self._train_mode()
         torch.manual_seed(_step_seed(self.cfg.seed, self.step, self.info.rank))
-        return self.method(self.to_device(batch), self.ddp_depth, self.ddp_motion)
+        return self.method(self.to_device(batch), {'depth': self.ddp_depth, 'motion': self.ddp_motion})
 
     @torch.no_grad()
     def mean_loss(self, dataset: Dataset | None = None, batches: int = 4) -> float:
@@ -286,7 +286,8 @@ class Trainer:
         for i, batch in enumerate(loader):
             if i >= batches:
                 break
-            totals.append(float(self.method(self.to_device(batch), self.depth_net, self.motion_net).losses['total']))
+            nets = {'depth': self.depth_net, 'motion': self.motion_net}
+            totals.append(float(self.method(self.to_device(batch), nets).losses['total']))
         self.depth_net.train(modes[0]), self.motion_net.train(modes[1])
         return sum(totals) / max(len(totals), 1)
 
@@ -398,6 +399,10 @@ def _comparable(recipe: dict[str, Any] | None) -> dict[str, Any] | None:
     """A recipe without the keys that may change on resume without changing the result (display, workers)."""
     if recipe is None:
         return None
+    try:  # as the current validator reads it: older runs wrote the model section as given, not built
+        recipe = config_from_dict(recipe).to_dict()
+    except ConfigError:
+        pass
     out = {k: dict(v) if isinstance(v, dict) else v for k, v in recipe.items()}
     out.get('log', {}).pop('progress_bar', None)
     out.get('data', {}).pop('num_workers', None)

@@ -48,10 +48,23 @@ def test_dynamic_scenes_recipe_has_the_001_reference_values():
 
 def test_loss_weight_names_match_the_loss_module():
     from training.losses.dynamic_scenes import DEFAULT_WEIGHTS
-    weights = DynamicScenesWeights().__dict__
+    weights = config_from_dict({}).loss.__dict__
     prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False}  # ours, off by default
     assert {k: weights.pop(k) for k in prior} == prior
     assert weights == DEFAULT_WEIGHTS
+
+
+def test_frames_default_to_the_methods_count():
+    assert config_from_dict({}).data.frames == 2
+    assert config_from_dict({'method': 'monodepth_baseline'}).data.frames == 3
+
+
+def test_model_section_is_built_once_and_typed():
+    from selfdepth_ros.models import ModelConfig
+    cfg = config_from_dict({'model': {'preset': 'small', 'encoder_width': 8}, 'data': {'height': 64, 'width': 64}})
+    assert isinstance(cfg.model, ModelConfig) and cfg.model is cfg.model_config()
+    assert (cfg.model.encoder_width, cfg.model.decoder_width, cfg.model.height) == (8, 8, 64)
+    assert config_from_dict(cfg.to_dict()) == cfg  # the built section reads back as itself
 
 
 @pytest.mark.parametrize('data, message', [

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from selfdepth_ros.geometry.checks import check_shape
+from training.config.loss import AUTOMASK_TIE_BREAK, MonodepthWeights
 from training.losses.photometric import reprojection_error
 from training.losses.smoothness import edge_aware_smoothness
 
@@ -35,7 +36,8 @@ def _as_list(name: str, frames: Frames, count: int | None) -> list[torch.Tensor]
 
 
 def automasked_min_reprojection(targets: Frames, reconstructions: Frames, identity_reconstructions: Frames, *,
-                                alpha: float = 0.85, automask: bool = True, tie_break: float = 1e-5,
+                                alpha: float = MonodepthWeights.ssim_alpha, automask: bool = True,
+                                tie_break: float = AUTOMASK_TIE_BREAK,
                                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """One direction of 004 eq. (10): ``mask ∘ min_s L_pe(reconstruction_s, target_s)``.
 
@@ -103,8 +105,8 @@ def bidirectional_automask_loss(target: torch.Tensor, warped_sources: Frames, so
 
 
 def monodepth_loss(target: torch.Tensor, warped_sources: Frames, sources: Frames, disparity: torch.Tensor, *,
-                   smoothness_weight: float = 1e-3, alpha: float = 0.85, automask: bool = True,
-                   warped_targets: Frames | None = None, tie_break: float = 1e-5,
+                   smoothness_weight: float = MonodepthWeights.smoothness, alpha: float = MonodepthWeights.ssim_alpha,
+                   automask: bool = True, warped_targets: Frames | None = None, tie_break: float = AUTOMASK_TIE_BREAK,
                    generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """Baseline (monodepth2) loss at one scale: auto-masked per-pixel minimum reprojection + smoothness.
 

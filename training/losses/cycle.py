@@ -11,6 +11,7 @@ from torch import nn
 
 from selfdepth_ros.geometry.checks import check_same_batch, check_shape
 from selfdepth_ros.geometry.warp import resample
+from training.config.loss import DynamicScenesWeights
 
 __all__ = ['rotation_cycle_loss', 'translation_cycle_loss', 'motion_cycle_consistency', 'MotionCycleConsistency']
 
@@ -75,9 +76,10 @@ def motion_cycle_consistency(R1: torch.Tensor, T1: torch.Tensor, R2: torch.Tenso
 
 
 class MotionCycleConsistency(nn.Module):
-    """Module form of eq. (6): ``α_cyc·rotation + β_cyc·translation`` (defaults: reference 1e-3, 5e-2 ×2)."""
+    """Module form of eq. (6): ``α_cyc·rotation + β_cyc·translation`` (defaults: ``DynamicScenesWeights``)."""
 
-    def __init__(self, rotation_weight: float = 0.002, translation_weight: float = 0.1) -> None:
+    def __init__(self, rotation_weight: float = DynamicScenesWeights.rotation_cycle_consistency,
+                 translation_weight: float = DynamicScenesWeights.translation_cycle_consistency) -> None:
         super().__init__()
         self.rotation_weight, self.translation_weight = rotation_weight, translation_weight
 

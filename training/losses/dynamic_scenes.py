@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from selfdepth_ros.geometry import check_floating, check_shape, euler_to_matrix, resample, warp_coordinates
+from training.config.loss import DYNAMIC_SCENES_TERMS, DynamicScenesWeights
 from training.losses.cycle import motion_cycle_consistency
 from training.losses.motion_regularizers import group_smoothness, normalize_motion_field, sqrt_sparsity
 from training.losses.photometric import occlusion_aware_photometric_loss, reprojection_error
@@ -24,18 +25,9 @@ from training.losses.smoothness import edge_aware_smoothness
 
 __all__ = ['DEFAULT_WEIGHTS', 'dynamic_scenes_loss', 'identity_automask', 'DynamicScenesLoss', 'swap_pair_order']
 
-#: Effective weights of the 001 reference defaults: its ``loss_weights`` (rgb 1, ssim 3, depth_smoothing 1e-3,
-#: rotation cycle 1e-3, translation cycle 5e-2, motion_smoothing 1, motion_drift 0.2) times its final factor 2,
-#: and for SSIM also its extra 0.5. Applied to the raw (unweighted) terms computed here.
-DEFAULT_WEIGHTS: dict[str, float] = {
-    'rgb_consistency': 2.0,
-    'ssim': 3.0,
-    'depth_smoothing': 0.002,
-    'rotation_cycle_consistency': 0.002,
-    'translation_cycle_consistency': 0.1,
-    'motion_smoothing': 2.0,
-    'motion_drift': 0.4,
-}
+#: Effective weights of the 001 reference defaults (``training.config.loss.DynamicScenesWeights``, where they are
+#: set), applied to the raw (unweighted) terms computed here.
+DEFAULT_WEIGHTS: dict[str, float] = {k: getattr(DynamicScenesWeights, k) for k in DYNAMIC_SCENES_TERMS}
 
 
 def swap_pair_order(x: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from selfdepth_ros.geometry.checks import check_same_batch, check_shape
+from training.config.loss import DynamicScenesWeights, MonodepthWeights
 
 __all__ = ['weighted_ssim', 'occlusion_mask', 'depth_proximity_weight', 'occlusion_aware_photometric_loss',
            'reprojection_error', 'OcclusionAwarePhotometricLoss']
@@ -148,7 +149,8 @@ def occlusion_aware_photometric_loss(target: torch.Tensor, resampled: torch.Tens
     return {'rgb': rgb, 'ssim': (dssim * pooled).mean(), 'mask': mask, 'weight': weight}
 
 
-def reprojection_error(target: torch.Tensor, reconstructed: torch.Tensor, alpha: float = 0.85) -> torch.Tensor:
+def reprojection_error(target: torch.Tensor, reconstructed: torch.Tensor,
+                       alpha: float = MonodepthWeights.ssim_alpha) -> torch.Tensor:
     """Per-pixel photometric error ``α·(1 − SSIM)/2 + (1 − α)·|I − I'|`` (monodepth2; 004's ``L_pe``).
 
     SSIM is the 3×3 reflection-padded monodepth2 variant; both terms are averaged over channels.
@@ -171,7 +173,8 @@ class OcclusionAwarePhotometricLoss(nn.Module):
     Default weights are the 001 reference's effective ones (2 and 3, see ``dynamic_scenes.DEFAULT_WEIGHTS``).
     """
 
-    def __init__(self, rgb_weight: float = 2.0, ssim_weight: float = 3.0) -> None:
+    def __init__(self, rgb_weight: float = DynamicScenesWeights.rgb_consistency,
+                 ssim_weight: float = DynamicScenesWeights.ssim) -> None:
         super().__init__()
         self.rgb_weight, self.ssim_weight = rgb_weight, ssim_weight
 

@@ -1,27 +1,58 @@
-"""How a batch becomes losses, one module per training method (the recipe's ``method`` picks one).
+"""How a batch becomes losses: one module per training method, found by name (the recipe's ``method``).
 
-A method is a callable ``method(batch, depth_net, motion_net) -> StepOutput``; the nets may be DDP-wrapped, so a
-method calls each of them once per step on the whole stacked batch (one forward per DDP wrapper).
+Every module of this package that defines ``METHOD = Method(...)`` is a method; its name is the module's. A method
+declares everything the recipe, the data and the trainer need to know about it, in one place:
+
+- ``frames``: frames per sample (``data.frames`` defaults to it and must agree);
+- ``weights``: the dataclass of its ``loss:`` section, with the defaults (``training.config.loss``);
+- ``build(weights)``: the step callable ``step(batch, nets) -> StepOutput``, ``nets`` the named nets
+  (``'depth'``, ``'motion'``; possibly DDP-wrapped, so a step calls each once on the whole stacked batch).
+
+Adding a method is one new module here plus its recipe in ``config/train/``.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from training.config import TrainConfig
 from training.methods.common import StepOutput
 
-Method = Callable[[dict[str, Any], Any, Any], StepOutput]
+Step = Callable[[dict[str, Any], dict[str, Any]], StepOutput]
 
 
-def build_method(cfg: TrainConfig) -> Method:
-    """The loss computation named by ``cfg.method``, configured by ``cfg.loss``."""
-    if cfg.method == 'dynamic_scenes':
-        from training.methods.dynamic_scenes import DynamicScenesMethod
-        return DynamicScenesMethod(cfg.loss)
-    if cfg.method == 'monodepth_baseline':
-        from training.methods.monodepth_baseline import MonodepthBaselineMethod
-        return MonodepthBaselineMethod(cfg.loss)
-    raise ValueError(f"unknown method {cfg.method!r}; expected 'dynamic_scenes' or 'monodepth_baseline'")
+@dataclass(frozen=True)
+class Method:
+    """A registered training method (see the module docstring)."""
+
+    name: str
+    frames: int
+    weights: type
+    build: Callable[[Any], Step]
 
 
-__all__ = ['Method', 'StepOutput', 'build_method']
+def _discover() -> dict[str, Method]:
+    found: dict[str, Method] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f'{__name__}.{info.name}')
+        method = getattr(module, 'METHOD', None)
+        if isinstance(method, Method):
+            if method.name != info.name:
+                raise TypeError(f'{module.__name__}: METHOD.name {method.name!r} must be the module name')
+            found[method.name] = method
+    return dict(sorted(found.items()))
+
+
+METHODS: dict[str, Method] = _discover()
+"""Every method, by name."""
+
+
+def build_method(cfg: Any) -> Step:
+    """The step callable of ``cfg.method`` with the weights ``cfg.loss``."""
+    if cfg.method not in METHODS:
+        raise ValueError(f'unknown method {cfg.method!r}; expected one of {sorted(METHODS)}')
+    return METHODS[cfg.method].build(cfg.loss)
+
+
+__all__ = ['METHODS', 'Method', 'Step', 'StepOutput', 'build_method']

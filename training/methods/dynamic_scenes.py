@@ -9,27 +9,26 @@ motion-field smoothness and sparsity with the recipe's weights
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import torch
 
-from training.config import DynamicScenesWeights
+from training.config.loss import DYNAMIC_SCENES_TERMS, DynamicScenesWeights, ScalePriorWeights, compose
 from training.losses.dynamic_scenes import dynamic_scenes_loss
+from training.methods import Method
 from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
 
 
 class DynamicScenesMethod:
-    """Callable ``(batch, depth_net, motion_net) -> StepOutput`` for the 001 recipe."""
+    """Callable ``(batch, nets) -> StepOutput`` for the 001 recipe (``nets['depth']``, ``nets['motion']``)."""
 
-    frames = 2
+    def __init__(self, weights: Any) -> None:
+        self.weights = {k: getattr(weights, k) for k in DYNAMIC_SCENES_TERMS}
+        self.prior = (weights.depth_scale_prior, weights.depth_prior_metres)
+        self.automask = bool(weights.automask)
 
-    def __init__(self, weights: DynamicScenesWeights) -> None:
-        self.weights = dataclasses.asdict(weights)
-        self.prior = (self.weights.pop('depth_scale_prior'), self.weights.pop('depth_prior_metres'))
-        self.automask = bool(self.weights.pop('automask'))
-
-    def __call__(self, batch: dict[str, Any], depth_net: Any, motion_net: Any) -> StepOutput:
+    def __call__(self, batch: dict[str, Any], nets: dict[str, Any]) -> StepOutput:
+        depth_net, motion_net = nets['depth'], nets['motion']
         images = batch['images']
         if images.dim() != 5 or images.shape[1] != 2:
             raise ValueError(f"dynamic_scenes needs frame pairs: batch['images'] B×2×3×H×W, got {tuple(images.shape)}")
@@ -48,3 +47,7 @@ class DynamicScenesMethod:
         add_scale_prior(losses, depth, *self.prior)
         vis = {'rgb': images[:, 0].detach(), 'depth': depth[:B].detach(), 'motion': motion.residual[:B].detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None)
+
+
+METHOD = Method('dynamic_scenes', frames=2, build=DynamicScenesMethod,
+                weights=compose('DynamicScenesLoss', DynamicScenesWeights, ScalePriorWeights))

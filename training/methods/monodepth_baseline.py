@@ -17,20 +17,21 @@ import torch
 import torch.nn.functional as F
 
 from selfdepth_ros.geometry import euler_to_matrix, inverse_warp
-from training.config import MonodepthWeights
+from training.config.loss import MonodepthWeights, ScalePriorWeights, compose
 from training.losses.automask import monodepth_loss
+from training.methods import Method
 from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
 
 
 class MonodepthBaselineMethod:
-    """Callable ``(batch, depth_net, motion_net) -> StepOutput`` for the monodepth2-style baseline."""
+    """Callable ``(batch, nets) -> StepOutput`` for the monodepth2-style baseline (``nets['depth']``,
+    ``nets['motion']``)."""
 
-    frames = 3
-
-    def __init__(self, weights: MonodepthWeights) -> None:
+    def __init__(self, weights: Any) -> None:
         self.weights = weights
 
-    def __call__(self, batch: dict[str, Any], depth_net: Any, motion_net: Any) -> StepOutput:
+    def __call__(self, batch: dict[str, Any], nets: dict[str, Any]) -> StepOutput:
+        depth_net, motion_net = nets['depth'], nets['motion']
         images = batch['images']
         if images.dim() != 5 or images.shape[1] != 3:
             raise ValueError('monodepth_baseline needs frame triplets (t-1, t, t+1): batch[\'images\'] '
@@ -68,3 +69,7 @@ class MonodepthBaselineMethod:
         add_scale_prior(losses, full, w.depth_scale_prior, w.depth_prior_metres)
         vis = {'rgb': target.detach(), 'depth': d_t.detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None)
+
+
+METHOD = Method('monodepth_baseline', frames=3, build=MonodepthBaselineMethod,
+                weights=compose('MonodepthLoss', MonodepthWeights, ScalePriorWeights))
