@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from selfdepth_ros.cli import main as selfdepth
-from training.cli import build_dataset
 from training.config import load_config
+from training.data import build_dataset
 from training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
 from training.trainer import RunOptions, Trainer
 

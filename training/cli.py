@@ -15,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from training.config import ConfigError, TrainConfig, load_config
+from training.config import ConfigError, load_config
+from training.data import build_dataset
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,18 +62,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
     if args.camera_info_topic is not None:
         out.setdefault('data', {})['camera_info_topic'] = args.camera_info_topic
     return out
-
-
-def build_dataset(cfg: TrainConfig, bags: list[str], verbose: bool = True):
-    """The recipe's training dataset over ``bags``: frames at the net size from ``data.image_topic``, pairs
-    ``(t, t+s)`` or triplets ``(t−s, t, t+s)`` (``s = data.stride``, or per frame by parallax with
-    ``data.pair_selection: parallax``), no ground truth loaded. ``verbose`` prints the one-line selection summary
-    (rank 0 only under torchrun)."""
-    from training.data import make_training_dataset
-    ds = make_training_dataset(cfg.data, bags, load_gt=False, progress=cfg.log.progress_bar)
-    if verbose and int(os.environ.get('RANK', '0')) == 0:
-        print(ds.selection_summary())
-    return ds
 
 
 def existing_run(out: Path) -> list[str]:

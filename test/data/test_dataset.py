@@ -129,9 +129,13 @@ def test_bad_arguments(toy):
         BagFramesDataset(toy[0], SIZE, K=np.eye(4))
 
 
-def test_make_training_dataset_from_config(toy):
-    from training.config import DataConfig
-    from training.data import make_training_dataset, offsets_for
-    ds = make_training_dataset(DataConfig(width=32, height=32, frames=3, stride=1), [toy[0]])
-    assert ds.offsets == (-1, 0, 1) and ds.size == (32, 32) and ds.min_motion == 0.01
+def test_build_dataset_from_config(toy):
+    from types import SimpleNamespace
+
+    from training.config import DataConfig, LogConfig
+    from training.data import build_dataset, offsets_for
+    cfg = SimpleNamespace(data=DataConfig(width=32, height=32, frames=3, stride=1), log=LogConfig())
+    ds = build_dataset(cfg, [toy[0]], verbose=False)
+    assert ds.offsets == (-1, 0, 1) and ds.size == (32, 32) and ds.min_motion == 0.01 and ds.gt_streams == ()
+    assert build_dataset(cfg, [toy[0]], verbose=False, load_gt=True).gt_streams != ()
     assert offsets_for(2, 2) == (0, 2)

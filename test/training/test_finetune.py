@@ -3,7 +3,7 @@ import pytest
 import yaml
 
 from selfdepth_ros.cli import main as selfdepth
-from training.cli import build_dataset
+from training.data import build_dataset
 from training.config import load_config
 from training.trainer import RunOptions, Trainer
 

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from training.augment import FlipAugmented
-from training.cli import build_dataset
+from training.data import build_dataset
 from training.config import load_config
 from training.trainer import RunOptions, Trainer
 

@@ -9,7 +9,8 @@ from selfdepth_ros.bag.testing import write_toy_drive
 from selfdepth_ros.bag.writer import BagWriter
 from selfdepth_ros.checkpoint import INTRINSICS_HEAD, SHIPPED_PATH, load_checkpoint
 from selfdepth_ros.cli import main as selfdepth
-from training.cli import _overrides, build_dataset, build_parser
+from training.cli import _overrides, build_parser
+from training.data import build_dataset
 from training.config import config_from_dict, load_config
 from training.data.dataset import BagFramesDataset
 from training.trainer import RunOptions, Trainer

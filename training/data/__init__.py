@@ -1,11 +1,12 @@
 """Datasets of frame pairs/triplets read from rosbag2 files (:class:`BagFramesDataset`), with a decoded-frame cache."""
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ['make_training_dataset', 'offsets_for']
+__all__ = ['build_dataset', 'offsets_for']
 
 
 def offsets_for(frames: int, stride: int = 1) -> tuple[int, ...]:
@@ -17,23 +18,24 @@ def offsets_for(frames: int, stride: int = 1) -> tuple[int, ...]:
     raise ValueError(f'frames must be 2 or 3, got {frames}')
 
 
-def make_training_dataset(data_cfg: Any, bags: Sequence[str | Path], **overrides: Any):
-    """The :class:`~training.data.dataset.BagFramesDataset` of a ``training.config.DataConfig`` over ``bags``.
+def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, **overrides: Any):
+    """The recipe's training dataset over ``bags``: frames at the net size from ``data.image_topic``, pairs
+    ``(t, t+s)`` or triplets ``(t−s, t, t+s)`` (``s = data.stride``, or per frame by parallax with
+    ``data.pair_selection: parallax``), no ground truth loaded unless ``load_gt=True`` is passed.
 
-    Uses ``width``, ``height``, ``frames``, ``stride``, ``min_mean_abs_diff``, the topics (``image_topic``;
-    ``camera_info_topic``, ``''``/None = ignore CameraInfo) and the pair selection (``pair_selection``,
-    ``max_stride``, ``min_parallax_px``) of the config; every other :class:`BagFramesDataset` argument (``K``,
-    ``cache_dir``, ``max_gap_s``, ``progress`` …) can be passed as an override. Flipping is the trainer's
-    augmentation, not the dataset's.
+    ``cfg`` is a ``training.config.TrainConfig``; ``overrides`` are further
+    :class:`~training.data.dataset.BagFramesDataset` arguments (``load_gt``, ``cache_dir``, ...). ``verbose``
+    prints the one-line selection summary (rank 0 only under torchrun). Flipping is the trainer's augmentation,
+    not the dataset's.
     """
     from training.data.dataset import BagFramesDataset
-    kwargs = dict(offsets=offsets_for(int(data_cfg.frames), int(data_cfg.stride)),
-                  min_motion=float(data_cfg.min_mean_abs_diff))
-    for name in ('K', 'cache_dir', 'max_gap_s', 'image_topic', 'cache_size', 'pair_selection', 'max_stride',
-                 'min_parallax_px'):
-        if getattr(data_cfg, name, None) is not None:
-            kwargs[name] = getattr(data_cfg, name)
-    if hasattr(data_cfg, 'camera_info_topic'):
-        kwargs['camera_info_topic'] = data_cfg.camera_info_topic or None
+    d = cfg.data
+    kwargs: dict[str, Any] = dict(offsets=offsets_for(int(d.frames), int(d.stride)),
+                                  min_motion=float(d.min_mean_abs_diff), image_topic=d.image_topic, camera_info_topic=d.camera_info_topic or None,
+                                  pair_selection=d.pair_selection, max_stride=d.max_stride,
+                                  min_parallax_px=d.min_parallax_px, load_gt=False, progress=cfg.log.progress_bar)
     kwargs.update(overrides)
-    return BagFramesDataset(list(bags), (int(data_cfg.width), int(data_cfg.height)), **kwargs)
+    ds = BagFramesDataset(list(bags), (int(d.width), int(d.height)), **kwargs)
+    if verbose and int(os.environ.get('RANK', '0')) == 0:
+        print(ds.selection_summary())
+    return ds
