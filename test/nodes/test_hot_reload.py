@@ -1,15 +1,12 @@
 """Hot reload with the real Predictor over real DDS (loopback): what the `checkpoint` parameter reports is what
 the node then runs (issue 12): another architecture than the start-up preset, the checkpoint's own settings, the
 same path set again after the file changed, a refused NaN checkpoint, and '' = the untrained network."""
-import time
 
 import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
-from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 
 from selfdepth_ros.checkpoint import SHIPPED_PATH, load_checkpoint, save_checkpoint  # noqa: E402
 from selfdepth_ros.image_codec import image_to_numpy  # noqa: E402
@@ -31,11 +28,9 @@ def _variant(path, min_depth=None, nan=False):
     return str(path)
 
 
-def test_the_checkpoint_parameter_means_what_it_says(harness, make_frame, tmp_path):
+def test_the_checkpoint_parameter_means_what_it_says(harness, make_frame, tmp_path, console):
     h = harness({'checkpoint': '', 'model_preset': 'default', 'device': 'cpu', 'output_resolution': 'network',
                  'diagnostics_period': 0.1}, factory=default_predictor)
-    logs = []
-    h.col.create_subscription(Log, '/rosout', logs.append, QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
     node, rgb, t = h.node, make_frame(48, 64), 1_000_000_000
 
     def depth_after():
@@ -77,8 +72,5 @@ def test_the_checkpoint_parameter_means_what_it_says(harness, make_frame, tmp_pa
     # '' installs the untrained network, and says so.
     assert set_checkpoint('').successful
     assert depth_after().shape == (128, 416) and node.model_info['checkpoint'] == 'untrained'
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not any('UNTRAINED' in m.msg for m in logs):
-        time.sleep(0.05)
-    warn = [m for m in logs if 'UNTRAINED' in m.msg]
-    assert warn and warn[0].level == Log.WARN and 'model_preset default' in warn[0].msg
+    warn = console.wait('UNTRAINED', 5)
+    assert warn[-1].level == 'WARN' and 'model_preset default' in warn[-1].msg

@@ -1,11 +1,9 @@
 """Scale made explicit (issue 12): latched ``~/scale`` (std_msgs/String) + ``~/scale/factor`` (std_msgs/Float32),
 and an INFO line on the console at start saying the depth is relative. Real rclpy over DDS (loopback)."""
-import time
 
 import pytest
 
 pytest.importorskip('rclpy')
-from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Float32, String  # noqa: E402
@@ -23,19 +21,13 @@ def _late_subscriber(h):
     return got
 
 
-def test_relative_scale_is_latched_and_said_on_the_console_at_start(harness):
+def test_relative_scale_is_latched_and_said_on_the_console_at_start(harness, console):
     h = harness()
-    rosout = []
-    h.col.create_subscription(Log, '/rosout', rosout.append,  # /rosout is transient local: the start-up lines too
-                              QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
-                                         durability=DurabilityPolicy.TRANSIENT_LOCAL))
-    time.sleep(0.2)
     got = _late_subscriber(h)
     h.wait(lambda: got['mode'] and got['factor'], 10, 'latched scale')
     assert got['mode'][-1].data == 'relative' and got['factor'][-1].data == 1.0
-    h.wait(lambda: any('RELATIVE' in m.msg for m in rosout), 10, 'the relative-scale INFO')
-    line = next(m for m in rosout if 'RELATIVE' in m.msg)
-    assert line.level == Log.INFO and line.name.endswith('selfdepth') and 'not metres' in line.msg
+    line = console.wait('RELATIVE')[0]  # printed at start
+    assert line.level == 'INFO' and line.name == 'selfdepth' and 'not metres' in line.msg
 
 
 def test_metric_scale_switches_the_latched_topics(harness, make_frame):

@@ -56,8 +56,6 @@ def test_motion_colour_wheel():
 
 
 pytest.importorskip('rclpy')
-from rcl_interfaces.msg import Log  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 
 from selfdepth_ros.image_codec import image_to_numpy  # noqa: E402
 from selfdepth_ros.nodes import conversions as cv  # noqa: E402
@@ -97,11 +95,8 @@ def test_images_have_sibling_camera_infos_with_the_same_stamps_and_sizes(harness
 
 
 @pytest.mark.ros
-def test_distorted_input_warns_once_and_says_rectified_input_is_expected(harness, make_frame):
+def test_distorted_input_warns_once_and_says_rectified_input_is_expected(harness, make_frame, console):
     h = harness()
-    logs = []
-    h.col.create_subscription(Log, '/rosout', logs.append, QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
-    time.sleep(0.3)
     rgb = make_frame(48, 64)
     for i in range(3):
         info = cv.camera_info_msg(np.array([[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]]), 64, 48,
@@ -109,9 +104,10 @@ def test_distorted_input_warns_once_and_says_rectified_input_is_expected(harness
         info.d = [-0.28, 0.07, 0.0, 0.0, 0.0]
         h.info_pub.publish(info)
         h.send(rgb, 4_000_000_000 + i * DT_NS, info=False)
+    console.wait('distortion')
     time.sleep(0.5)
-    warns = [m for m in logs if 'distortion' in m.msg]
-    assert len(warns) == 1 and warns[0].level == Log.WARN, [m.msg for m in logs]
+    warns = console.lines('distortion')
+    assert len(warns) == 1 and warns[0].level == 'WARN', warns
     assert '/cam/info' in warns[0].msg and 'rectified' in warns[0].msg and '-0.28' in warns[0].msg
 
 

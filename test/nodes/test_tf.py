@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip('rclpy')
 pytest.importorskip('tf2_msgs.msg')
-from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from tf2_msgs.msg import TFMessage  # noqa: E402
 
@@ -20,7 +19,6 @@ pytestmark = pytest.mark.ros
 DT_NS = 100_000_000
 STATIC_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """tf2_ros StaticTransformBroadcaster's QoS (one latched message holding every static transform)."""
-ROSOUT_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 OPTICAL = [-math.pi / 2, 0.0, -math.pi / 2]  # camera_link (x forward, z up) → optical (z forward, x right)
 
 
@@ -52,12 +50,6 @@ def static_tf(ros_context):
         node.destroy_node()
 
 
-def _rosout(h):
-    logs = []
-    h.col.create_subscription(Log, '/rosout', logs.append, ROSOUT_QOS)
-    return logs
-
-
 def _drive(h, n, t0):
     for i in range(n):
         h.send(h.make_frame(48, 64, 3 * i), t0 + i * DT_NS)
@@ -72,11 +64,10 @@ def harness_tf(harness, make_frame):
     return make
 
 
-def test_mount_is_looked_up_in_tf_and_only_odom_to_base_is_published(harness_tf, static_tf, straight):
+def test_mount_is_looked_up_in_tf_and_only_odom_to_base_is_published(harness_tf, static_tf, straight, console):
     static_tf(('base_link', 'camera_link', [1.0, 0.0, 1.5, 0.0, 0.0, 0.0]),   # a URDF chain, published at boot
               ('camera_link', 'cam_optical', [0.0, 0.0, 0.0] + OPTICAL))
     h = harness_tf({'base_frame': 'base_link', 'camera_mount': [0.0] * 6}, factory=straight)  # the typed mount is wrong
-    logs = _rosout(h)
     h.wait(lambda: h.node.tf.tree.parents('cam_optical'), 10, 'the latched /tf_static')
     _drive(h, 4, 50_000_000_000)
     h.wait(lambda: len(h.got['tf']) >= 4 and len(h.got['odom']) >= 4, 10, 'TF')
@@ -91,31 +82,27 @@ def test_mount_is_looked_up_in_tf_and_only_odom_to_base_is_published(harness_tf,
     np.testing.assert_allclose([v.x, v.y, v.z], [5.0, 0.0, 0.0], atol=1e-9)
     assert h.node.tf.mount_source == 'TF'
     assert h.node.tf.status == 'publishing odom → base_link; mount from TF'  # /diagnostics 'tf'
-    h.wait(lambda: any('from TF' in m.msg and 'base_link → cam_optical' in m.msg for m in logs), 10, 'mount INFO')
-    assert not any('camera_mount parameter' in m.msg for m in logs)
+    assert console.wait('camera mount base_link → cam_optical from TF')[0].level == 'INFO'
+    assert not console.lines('camera_mount parameter')
 
 
-def test_without_tf_the_camera_mount_parameter_is_used_and_said(harness_tf, straight):
+def test_without_tf_the_camera_mount_parameter_is_used_and_said(harness_tf, straight, console):
     mount = [1.0, 0.0, 1.5] + OPTICAL
     h = harness_tf({'base_frame': 'base_link', 'camera_mount': mount}, factory=straight)
-    logs = _rosout(h)
     _drive(h, 3, 60_000_000_000)
     h.wait(lambda: len(h.got['tf']) >= 3, 10, 'TF')
     tr = h.got['tf'][2].transforms[0].transform.translation
     np.testing.assert_allclose([tr.x, tr.y, tr.z], [1.0, 0, 0], atol=1e-9)  # the parameter's mount
-    h.wait(lambda: any(m.level == Log.WARN and 'no transform base_link → cam_optical' in m.msg for m in logs),
-           10, 'the fallback WARN')
-    warns = [m.msg for m in logs if 'no transform base_link → cam_optical' in m.msg]
-    assert len(warns) == 1 and 'camera_mount parameter' in warns[0]  # throttled: once for three frames
+    warns = console.wait('no transform base_link → cam_optical', min_level='WARN')
+    assert len(warns) == 1 and 'camera_mount parameter' in warns[0].msg  # throttled: once for three frames
     assert h.node.tf.mount_source == 'the camera_mount parameter'
 
 
 @pytest.mark.parametrize('topic', ['/tf_static', '/tf'])
-def test_a_frame_with_a_parent_in_tf_gets_no_second_one(harness_tf, static_tf, topic):
+def test_a_frame_with_a_parent_in_tf_gets_no_second_one(harness_tf, static_tf, topic, console):
     if topic == '/tf_static':
         static_tf(('base_link', 'cam_optical', [1.0, 0.0, 1.5] + OPTICAL))
     h = harness_tf({})  # no base_frame: the node would publish odom → cam_optical
-    logs = _rosout(h)
     if topic == '/tf':  # a moving parent (e.g. a pan unit's driver), on /tf
         pub = h.player.create_publisher(TFMessage, '/tf', 10)
         h.wait(lambda: pub.get_subscription_count() > 0, 10, '/tf match')
@@ -124,27 +111,26 @@ def test_a_frame_with_a_parent_in_tf_gets_no_second_one(harness_tf, static_tf, t
     h.wait(lambda: h.node.tf.tree.parents('cam_optical'), 10, f'the parent on {topic}')
     _drive(h, 3, 70_000_000_000)
     h.wait(lambda: len(h.got['odom']) >= 3, 10, 'odometry (unaffected)')
-    h.wait(lambda: any('second parent' in m.msg for m in logs), 10, 'the refusal WARN')
+    console.wait('second parent')
     assert not [t for m in h.got['tf'] for t in m.transforms if t.header.frame_id == 'odom']  # nothing from us
-    warns = [m for m in logs if 'second parent' in m.msg]
+    warns = console.lines('second parent')
     parent = 'base_link' if topic == '/tf_static' else 'pan_link'
-    assert len(warns) == 1 and warns[0].level == Log.WARN  # once, not per frame
+    assert len(warns) == 1 and warns[0].level == 'WARN'  # once, not per frame
     assert f'cam_optical already has the parent {parent} (on {topic})' in warns[0].msg
     assert f'base_frame:={parent}' in warns[0].msg  # the fix, with the root of that tree
     assert h.node.tf.status == f'no transform published; refused odom → cam_optical: cam_optical already has the ' \
         f'parent {parent} (on {topic})'
 
 
-def test_base_frame_with_another_parent_is_not_reparented(harness_tf, static_tf, straight):
+def test_base_frame_with_another_parent_is_not_reparented(harness_tf, static_tf, straight, console):
     static_tf(('base_footprint', 'base_link', [0.0, 0.0, 0.1, 0.0, 0.0, 0.0]),
               ('base_link', 'cam_optical', [1.0, 0.0, 1.5] + OPTICAL))
     h = harness_tf({'base_frame': 'base_link'}, factory=straight)
-    logs = _rosout(h)
     h.wait(lambda: h.node.tf.tree.parents('base_link'), 10, 'the latched /tf_static')
     _drive(h, 3, 80_000_000_000)
-    h.wait(lambda: any('second parent' in m.msg for m in logs), 10, 'the refusal WARN')
+    warns = console.wait('second parent')
     assert not h.got['tf']
-    assert 'base_frame:=base_footprint' in next(m.msg for m in logs if 'second parent' in m.msg)
+    assert 'base_frame:=base_footprint' in warns[0].msg
 
 
 def test_publish_tf_switches_tf_off(harness_tf, straight):
