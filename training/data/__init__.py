@@ -31,7 +31,8 @@ def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, **
     from training.data.dataset import BagFramesDataset
     d = cfg.data
     kwargs: dict[str, Any] = dict(offsets=offsets_for(int(d.frames), int(d.stride)),
-                                  min_motion=float(d.min_mean_abs_diff), image_topic=d.image_topic, camera_info_topic=d.camera_info_topic or None,
+                                  min_motion=float(d.min_mean_abs_diff), image_topic=d.image_topic,
+                                  camera_info_topic=d.camera_info_topic or None,
                                   pair_selection=d.pair_selection, max_stride=d.max_stride,
                                   min_parallax_px=d.min_parallax_px, load_gt=False, progress=cfg.log.progress_bar)
     kwargs.update(overrides)

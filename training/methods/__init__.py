@@ -1,35 +1,22 @@
 """How a batch becomes losses: one module per training method, found by name (the recipe's ``method``).
 
-Every module of this package that defines ``METHOD = Method(...)`` is a method; its name is the module's. A method
-declares everything the recipe, the data and the trainer need to know about it, in one place:
+Every module of this package that defines ``METHOD = Method(...)`` is a method, named as its module: a base
+objective plus switchable parts (``training.methods.parts``), each declaring its typed weights, the frames it
+needs, the nets it adds and the data it consumes. The recipe, the data and the trainer read those declarations
+from here and nowhere else. Adding a method is one new module here plus its recipe in ``config/train/``; a new
+part is a ``Part`` in its own module, listed in the methods that offer it.
 
-- ``frames``: frames per sample (``data.frames`` defaults to it and must agree);
-- ``weights``: the dataclass of its ``loss:`` section, with the defaults (``training.config.loss``);
-- ``build(weights)``: the step callable ``step(batch, nets) -> StepOutput``, ``nets`` the named nets
-  (``'depth'``, ``'motion'``; possibly DDP-wrapped, so a step calls each once on the whole stacked batch).
-
-Adding a method is one new module here plus its recipe in ``config/train/``.
+A step is ``method.build(weights)(batch, nets) -> StepOutput`` with ``nets`` the named nets (``'depth'``,
+``'motion'``, and any a part adds), possibly DDP-wrapped: a step calls each once on the whole stacked batch.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from training.methods.common import StepOutput
-
-Step = Callable[[dict[str, Any], dict[str, Any]], StepOutput]
-
-
-@dataclass(frozen=True)
-class Method:
-    """A registered training method (see the module docstring)."""
-
-    name: str
-    frames: int
-    weights: type
-    build: Callable[[Any], Step]
+from training.methods.parts import ComposedStep, Method, Objective, Part
 
 
 def _discover() -> dict[str, Method]:
@@ -48,11 +35,11 @@ METHODS: dict[str, Method] = _discover()
 """Every method, by name."""
 
 
-def build_method(cfg: Any) -> Step:
+def build_method(cfg: Any) -> ComposedStep:
     """The step callable of ``cfg.method`` with the weights ``cfg.loss``."""
     if cfg.method not in METHODS:
         raise ValueError(f'unknown method {cfg.method!r}; expected one of {sorted(METHODS)}')
     return METHODS[cfg.method].build(cfg.loss)
 
 
-__all__ = ['METHODS', 'Method', 'Step', 'StepOutput', 'build_method']
+__all__ = ['METHODS', 'ComposedStep', 'Method', 'Objective', 'Part', 'StepOutput', 'build_method']

@@ -1,11 +1,9 @@
-"""Pieces every method shares: the step output and the choice between given and learned intrinsics."""
+"""Pieces every objective shares: the step output and the choice between given and learned intrinsics."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import torch
-
-from training.losses.scale_prior import depth_scale_prior
 
 
 @dataclass
@@ -16,11 +14,13 @@ class StepOutput:
     vis: detached tensors for the image summary: ``rgb`` B×3×H×W, ``depth`` B×1×H×W, optional ``motion``
       B×3×H×W (residual field).
     intrinsics: B×3×3 intrinsics the motion net predicted (None without the learned-intrinsics head).
+    depths: N×1×H×W every full-resolution depth map the objective predicted (all frames; the parts read it).
     """
 
     losses: dict[str, torch.Tensor]
     vis: dict[str, torch.Tensor] = field(default_factory=dict)
     intrinsics: torch.Tensor | None = None
+    depths: torch.Tensor | None = None
 
 
 def select_intrinsics(K: torch.Tensor, has_intrinsics: torch.Tensor | bool,
@@ -43,11 +43,3 @@ def select_intrinsics(K: torch.Tensor, has_intrinsics: torch.Tensor | bool,
         raise ValueError('a sample has no camera intrinsics (bag without CameraInfo) and the model has no learned '
                          'intrinsics head; set model.learn_intrinsics: true')
     return torch.where(flags.view(-1, 1, 1), K.to(predicted.dtype), predicted)
-
-
-def add_scale_prior(losses: dict[str, torch.Tensor], depth: torch.Tensor, weight: float, metres: float) -> None:
-    """Add the weighted ``depth_scale_prior`` term of ``depth`` (B×1×H×W) to ``losses`` and its total (weight > 0)."""
-    if weight > 0:
-        term = weight * depth_scale_prior(depth, metres)
-        losses['depth_scale_prior'] = term
-        losses['total'] = losses['total'] + term

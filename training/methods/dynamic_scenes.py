@@ -5,7 +5,7 @@ A batch of B pairs ``images`` B×2×3×H×W becomes the 2B stack the 001 loss ex
 net once on the 2B ordered RGB-D pairs; ``training.losses.dynamic_scenes.dynamic_scenes_loss`` then adds eq. (7)
 photometric + SSIM, eq. (5) depth smoothing, eq. (6) rotation / translation cycle consistency and eqs. (2)-(3)
 motion-field smoothness and sparsity with the recipe's weights
-(plus our optional ``depth_scale_prior``).
+(plus the ``scale_prior`` part).
 """
 from __future__ import annotations
 
@@ -13,18 +13,18 @@ from typing import Any
 
 import torch
 
-from training.config.loss import DYNAMIC_SCENES_TERMS, DynamicScenesWeights, ScalePriorWeights, compose
+from training.config.loss import DYNAMIC_SCENES_TERMS, DynamicScenesWeights
 from training.losses.dynamic_scenes import dynamic_scenes_loss
-from training.methods import Method
-from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
+from training.methods.common import StepOutput, select_intrinsics
+from training.methods.parts import Method, Objective
+from training.methods.scale_prior import SCALE_PRIOR
 
 
-class DynamicScenesMethod:
-    """Callable ``(batch, nets) -> StepOutput`` for the 001 recipe (``nets['depth']``, ``nets['motion']``)."""
+class DynamicScenesStep:
+    """Callable ``(batch, nets) -> StepOutput``: the 001 objective (``nets['depth']``, ``nets['motion']``)."""
 
-    def __init__(self, weights: Any) -> None:
+    def __init__(self, weights: DynamicScenesWeights) -> None:
         self.weights = {k: getattr(weights, k) for k in DYNAMIC_SCENES_TERMS}
-        self.prior = (weights.depth_scale_prior, weights.depth_prior_metres)
         self.automask = bool(weights.automask)
 
     def __call__(self, batch: dict[str, Any], nets: dict[str, Any]) -> StepOutput:
@@ -44,10 +44,9 @@ class DynamicScenesMethod:
         K = select_intrinsics(batch['K'].to(rgb.dtype), batch['has_intrinsics'], learned)
         losses = dynamic_scenes_loss(rgb, depth, motion.rotation, motion.translation, motion.residual,
                                      torch.cat([K, K]), self.weights, automask=self.automask)
-        add_scale_prior(losses, depth, *self.prior)
         vis = {'rgb': images[:, 0].detach(), 'depth': depth[:B].detach(), 'motion': motion.residual[:B].detach()}
-        return StepOutput(losses, vis, learned.detach() if learned is not None else None)
+        return StepOutput(losses, vis, learned.detach() if learned is not None else None, depths=depth)
 
 
-METHOD = Method('dynamic_scenes', frames=2, build=DynamicScenesMethod,
-                weights=compose('DynamicScenesLoss', DynamicScenesWeights, ScalePriorWeights))
+DYNAMIC_SCENES = Objective('dynamic_scenes', DynamicScenesWeights, DynamicScenesStep, frames=2)
+METHOD = Method('dynamic_scenes', DYNAMIC_SCENES, parts=(SCALE_PRIOR,))

@@ -7,7 +7,7 @@ what the dynamic-scene method is compared against. For each of ``num_scales`` de
 upsampled to full resolution, both sources are warped onto t (``z' p' = K R K⁻¹ z p + K T``) and
 ``training.losses.automask.monodepth_loss`` gives the auto-masked per-pixel minimum of
 ``0.85·(1−SSIM)/2 + 0.15·L1`` (004 eq. 10, forward direction) plus ``1e-3 / 2^s`` edge-aware smoothness;
-the scales are averaged (plus our optional ``depth_scale_prior`` on every frame's depth).
+the scales are averaged (plus the ``scale_prior`` part on every frame's depth).
 """
 from __future__ import annotations
 
@@ -17,17 +17,18 @@ import torch
 import torch.nn.functional as F
 
 from selfdepth_ros.geometry import euler_to_matrix, inverse_warp
-from training.config.loss import MonodepthWeights, ScalePriorWeights, compose
+from training.config.loss import MonodepthWeights
 from training.losses.automask import monodepth_loss
-from training.methods import Method
-from training.methods.common import StepOutput, add_scale_prior, select_intrinsics
+from training.methods.common import StepOutput, select_intrinsics
+from training.methods.parts import Method, Objective
+from training.methods.scale_prior import SCALE_PRIOR
 
 
-class MonodepthBaselineMethod:
+class MonodepthBaselineStep:
     """Callable ``(batch, nets) -> StepOutput`` for the monodepth2-style baseline (``nets['depth']``,
     ``nets['motion']``)."""
 
-    def __init__(self, weights: Any) -> None:
+    def __init__(self, weights: MonodepthWeights) -> None:
         self.weights = weights
 
     def __call__(self, batch: dict[str, Any], nets: dict[str, Any]) -> StepOutput:
@@ -66,10 +67,9 @@ class MonodepthBaselineMethod:
             smooth.append(terms['smoothness'])
         n = len(totals)
         losses = {'photometric': sum(photo) / n, 'smoothness': sum(smooth) / n, 'total': sum(totals) / n}
-        add_scale_prior(losses, full, w.depth_scale_prior, w.depth_prior_metres)
         vis = {'rgb': target.detach(), 'depth': d_t.detach()}
-        return StepOutput(losses, vis, learned.detach() if learned is not None else None)
+        return StepOutput(losses, vis, learned.detach() if learned is not None else None, depths=full)
 
 
-METHOD = Method('monodepth_baseline', frames=3, build=MonodepthBaselineMethod,
-                weights=compose('MonodepthLoss', MonodepthWeights, ScalePriorWeights))
+MIN_REPROJECTION = Objective('min_reprojection', MonodepthWeights, MonodepthBaselineStep, frames=3)
+METHOD = Method('monodepth_baseline', MIN_REPROJECTION, parts=(SCALE_PRIOR,))

@@ -1,0 +1,124 @@
+"""A method = a base objective + switchable parts: the types, and how a step runs them.
+
+Each objective and part declares, in one place:
+
+- ``weights``: the dataclass of its typed ``loss:`` keys with their defaults (``training.config.loss`` for the
+  shipped ones); a method's ``loss:`` section is all of them side by side (:func:`~training.config.loss.compose`);
+- ``frames``: frames per sample it needs (None: any; a method's count is its objective's, and parts must agree);
+- ``nets``: the nets it adds, by name, each built from the recipe's ``ModelConfig`` (the trainer holds every net
+  by name, checkpoints store them by name, the runtime loads only ``depth`` and ``motion``);
+- ``data``: the batch keys it consumes (``'depth_gt'``, ``'semantic_gt'``, … as ``training.data`` names them), so
+  a recipe whose data cannot supply them fails before the first step.
+
+The objective turns a batch into a :class:`StepOutput`; every enabled part then adds its weighted terms to
+``losses`` (and to ``'total'``), reading what the objective predicted. Where a later method needs more than one
+loss per step (a GAN's discriminator, alternating supervised / self-supervised steps), the seam is the method's
+:meth:`Method.build` result: the trainer calls it with the batch of the step's data source
+(``training.mixing.Alternation``) and the named nets.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from training.config.loss import compose
+from training.methods.common import StepOutput
+
+NetBuilder = Callable[[Any], torch.nn.Module]
+"""Builds a net from the recipe's ``ModelConfig``."""
+Terms = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The base objective: ``step(weights)`` returns ``(batch, nets) -> StepOutput``."""
+
+    name: str
+    weights: type
+    step: Callable[[Any], Callable[[dict[str, Any], Mapping[str, Any]], StepOutput]]
+    frames: int
+    data: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """A switchable part: ``apply(weights, batch, out, nets)`` returns its weighted loss terms by name; it runs
+    only when ``enabled(weights)``."""
+
+    name: str
+    weights: type
+    apply: Callable[[Any, dict[str, Any], StepOutput, Mapping[str, Any]], Terms]
+    enabled: Callable[[Any], bool]
+    frames: int | None = None
+    nets: Mapping[str, NetBuilder] = field(default_factory=dict)
+    data: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered training method: an objective and its parts (``METHOD = Method(...)`` in a module of
+    ``training/methods``; its name is the module's)."""
+
+    name: str
+    objective: Objective
+    parts: tuple[Part, ...] = ()
+    weights: type = field(init=False)
+    """The ``loss:`` section: the objective's and the parts' weights in one dataclass."""
+
+    def __post_init__(self) -> None:
+        for part in self.parts:
+            if part.frames is not None and part.frames != self.objective.frames:
+                raise TypeError(f'method {self.name!r}: part {part.name!r} needs {part.frames} frames per sample, '
+                                f'objective {self.objective.name!r} uses {self.objective.frames}')
+        title = ''.join(w.title() for w in self.name.split('_')) + 'Loss'
+        object.__setattr__(self, 'weights', compose(title, self.objective.weights, *(p.weights for p in self.parts)))
+
+    @property
+    def frames(self) -> int:
+        """Frames per sample: the one place the count is declared (the objective's)."""
+        return self.objective.frames
+
+    def enabled_parts(self, weights: Any) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.enabled(weights))
+
+    def nets(self, weights: Any) -> dict[str, NetBuilder]:
+        """The nets the enabled parts add, by name (the trainer always holds ``depth`` and ``motion``)."""
+        out: dict[str, NetBuilder] = {}
+        for part in self.enabled_parts(weights):
+            for name, builder in part.nets.items():
+                if name in out or name in ('depth', 'motion'):
+                    raise TypeError(f'method {self.name!r}: net {name!r} is added twice (part {part.name!r})')
+                out[name] = builder
+        return out
+
+    def data(self, weights: Any) -> tuple[str, ...]:
+        """The batch keys the objective and the enabled parts consume."""
+        keys = list(self.objective.data)
+        for part in self.enabled_parts(weights):
+            keys += [k for k in part.data if k not in keys]
+        return tuple(keys)
+
+    def build(self, weights: Any) -> 'ComposedStep':
+        """The step callable ``(batch, nets) -> StepOutput`` for these weights."""
+        return ComposedStep(self.objective.step(weights), self.enabled_parts(weights), weights)
+
+
+class ComposedStep:
+    """The objective's step, then each enabled part's terms added to ``losses`` and ``'total'``."""
+
+    def __init__(self, objective: Callable[..., StepOutput], parts: tuple[Part, ...], weights: Any) -> None:
+        self.objective, self.parts, self.weights = objective, parts, weights
+
+    def __call__(self, batch: dict[str, Any], nets: Mapping[str, Any]) -> StepOutput:
+        out = self.objective(batch, nets)
+        for part in self.parts:
+            terms = part.apply(self.weights, batch, out, nets)
+            clash = sorted(set(terms) & set(out.losses))
+            if clash:
+                raise KeyError(f'part {part.name!r} returns loss terms that already exist: {clash}')
+            out.losses.update(terms)
+            out.losses['total'] = out.losses['total'] + sum(terms.values())
+        return out
