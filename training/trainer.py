@@ -29,6 +29,7 @@ from training.augment import FlipAugmented
 from training.config import ConfigError, TrainConfig, config_from_dict
 from training.logging import RunLogger
 from training.methods import METHODS, build_method
+from training.mixing import Alternation, MixedBatches
 
 
 class TrainingError(RuntimeError):
@@ -312,25 +313,24 @@ class Trainer:
     # ----------------------------------------------------------------------------------------------- loop
     def fit(self, on_step: Callable[['Trainer'], None] | None = None) -> dict[str, float]:
         """Train until ``max_steps``; returns the last logged scalars. ``on_step`` runs after every step."""
-        bpe = self.batches_per_epoch()
+        # One source today; several (004's synthetic ⇄ real) are more names in the schedule and the loader.
+        batches = MixedBatches(Alternation(('train',)), lambda source, epoch, skip: self._loader(epoch, skip),
+                               {'train': self.batches_per_epoch()}, start_step=self.step)
         bar = _progress(self.info.is_main and self.cfg.log.progress_bar, self.step, self.max_steps)
         last: dict[str, float] = {}
         tick, tick_step = time.perf_counter(), self.step
         try:
             while self.step < self.max_steps:
-                epoch, done = divmod(self.step, bpe)
-                for batch in self._loader(epoch, done):
-                    out = self.train_step(batch)
-                    self._after_step(out, bar, batch)
-                    if self.step % self.cfg.log.every == 0 or self.step == self.max_steps:
-                        now = time.perf_counter()
-                        rate = (self.step - tick_step) * self.cfg.data.batch_size / max(now - tick, 1e-9)
-                        tick, tick_step = now, self.step
-                        last = self._log(out, rate, bar)
-                    if on_step is not None:
-                        on_step(self)
-                    if self.step >= self.max_steps:
-                        break
+                _, batch = next(batches)
+                out = self.train_step(batch)
+                self._after_step(out, bar, batch)
+                if self.step % self.cfg.log.every == 0 or self.step == self.max_steps:
+                    now = time.perf_counter()
+                    rate = (self.step - tick_step) * self.cfg.data.batch_size / max(now - tick, 1e-9)
+                    tick, tick_step = now, self.step
+                    last = self._log(out, rate, bar)
+                if on_step is not None:
+                    on_step(self)
         finally:
             if bar is not None:
                 bar.close()

@@ -1,0 +1,56 @@
+"""The alternation schedule of data sources: deterministic, and a resumed run continues every source exactly."""
+import pytest
+
+from training.mixing import Alternation, MixedBatches
+
+
+def test_pattern_and_counts_are_arithmetic():
+    alt = Alternation(('syn', 'real', 'real'))
+    assert [alt.source(k) for k in range(7)] == ['syn', 'real', 'real', 'syn', 'real', 'real', 'syn']
+    for step in range(12):
+        drawn = [alt.source(k) for k in range(step)]
+        assert alt.draws_before('syn', step) == drawn.count('syn')
+        assert alt.draws_before('real', step) == drawn.count('real')
+    assert alt.sources == ('syn', 'real')
+
+
+def test_from_weights_interleaves_evenly():
+    assert Alternation.from_weights({'real': 2, 'syn': 1}).pattern == ('real', 'syn', 'real')
+    assert Alternation.from_weights({'a': 4, 'b': 2}).pattern == ('a', 'b', 'a')  # divided by the gcd
+    assert Alternation.from_weights({'a': 1, 'b': 0}).pattern == ('a',)
+    with pytest.raises(ValueError, match='integers >= 0'):
+        Alternation.from_weights({'a': 0})
+    with pytest.raises(ValueError, match='non-empty pattern'):
+        Alternation(())
+
+
+def _loader(sizes, log):
+    """Source s has sizes[s] batches per epoch; epoch e's order is a rotation by e (stands in for a seeded
+    shuffle); each (source, epoch, skip) the loader is asked for is logged."""
+    def loader(source, epoch, skip):
+        log.append((source, epoch, skip))
+        n = sizes[source]
+        order = [(i + epoch) % n for i in range(n)]
+        return [(source, epoch, b) for b in order[skip:]]
+    return loader
+
+
+def test_resumed_at_any_step_continues_exactly():
+    sizes = {'syn': 2, 'real': 3}
+    alt = Alternation(('syn', 'real', 'real'))
+    straight_log: list = []
+    straight = MixedBatches(alt, _loader(sizes, straight_log), sizes)
+    run = [next(straight) for _ in range(20)]
+    assert [s for s, _ in run] == [alt.source(k) for k in range(20)]
+    assert [b for s, b in run if s == 'syn'][:3] == [('syn', 0, 0), ('syn', 0, 1), ('syn', 1, 1)]  # epoch 1 begins
+    assert straight_log[:2] == [('syn', 0, 0), ('real', 0, 0)]
+    for start in range(20):
+        log: list = []
+        resumed = MixedBatches(alt, _loader(sizes, log), sizes, start_step=start)
+        assert [next(resumed) for _ in range(20 - start)] == run[start:], start
+        assert all(skip < sizes[s] for s, _, skip in log)
+
+
+def test_a_source_without_batches_is_refused():
+    with pytest.raises(ValueError, match=r"sources without a batch per epoch: \['real'\]"):
+        MixedBatches(Alternation(('syn', 'real')), lambda *a: [], {'syn': 2, 'real': 0})
