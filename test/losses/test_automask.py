@@ -102,3 +102,29 @@ def test_automask_errors():
         automasked_min_reprojection(target, [warped[0]], [source])
     with pytest.raises(ValueError, match=r'targets\[0\] must have the shape of reconstructions\[0\]'):
         automasked_min_reprojection(target[..., :8], [warped], [source])
+
+
+def test_bidirectional_mask_keeps_exactly_the_pixels_where_warping_helps():
+    """Per-pixel L1 (alpha 0) on constant regions. Identity error |x_t − x_t'| is 0.4 except in B (an object
+    moving with the camera, 0). Forward (t' → t): the warp reconstructs t exactly, except in Fm (error 0.2, still
+    better than 0.4: kept) and Fb (error 0.5: warping hurts, dropped). Backward (t → t'): exact except in Bb
+    (error 0.9, dropped). B is a tie (0 vs 0): dropped in both directions."""
+    def region(rows, cols):
+        m = torch.zeros(H, W, dtype=torch.bool)
+        m[rows, cols] = True
+        return m
+    B, Fm, Fb, Bb = region(slice(2, 6), slice(2, 8)), region(slice(8, 12), slice(2, 8)), \
+        region(slice(8, 12), slice(12, 20)), region(slice(14, 20), slice(12, 20))
+    full = lambda value: torch.full((1, 3, H, W), value, dtype=torch.float64)  # noqa: E731
+    x_t, x_s = full(0.5), full(0.9)
+    x_s[..., B] = 0.5
+    warped_s = x_t.clone()  # W(x_t') on t's grid
+    warped_s[..., Fm], warped_s[..., Fb] = 0.7, 1.0
+    warped_t = x_s.clone()  # W(x_t) on t''s grid
+    warped_t[..., Bb] = 0.0
+    out = bidirectional_automask_loss(x_t, [warped_s], [x_s], [warped_t], alpha=0.0, tie_break=0.0)
+    assert torch.equal(out['forward_mask'][0, 0].bool(), ~B & ~Fb)
+    assert torch.equal(out['backward_mask'][0, 0].bool(), ~B & ~Bb)
+    assert out['forward'].item() == pytest.approx(0.2 * int(Fm.sum()) / (H * W), rel=1e-12)  # only Fm errs
+    assert out['backward'].item() == 0.0  # exact wherever kept
+    assert out['loss'].item() == pytest.approx(out['forward'].item())

@@ -60,3 +60,29 @@ def test_a_registered_method_is_reachable_from_a_recipe(monkeypatch):
     assert cfg.data.frames == 2 and cfg.loss.toy == 2.0
     with pytest.raises(ConfigError, match="loss: unknown key 'tyo'; valid keys: toy, depth_scale_prior"):
         config_from_dict({'method': 'toy', 'loss': {'tyo': 2.0}})
+
+
+def test_bidirectional_automask_is_reachable_from_the_recipe():
+    """monodepth_baseline with loss.bidirectional_automask adds 004 eq. (10)'s t → t' term to the t' → t one
+    (one scale, so the forward term and its tie-break noise are the same in both runs)."""
+    from selfdepth_ros.checkpoint import build_models
+
+    base = {'method': 'monodepth_baseline',
+            'model': {'preset': 'small', 'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4,
+                      'use_motion_field': False},
+            'data': {'height': 64, 'width': 64}, 'loss': {'num_scales': 1}}
+    one = config_from_dict(base)
+    both = config_from_dict({**base, 'loss': {'num_scales': 1, 'bidirectional_automask': True}})
+    assert not one.loss.bidirectional_automask and both.loss.bidirectional_automask
+    depth_net, motion_net = build_models(one.model)
+    g = torch.Generator().manual_seed(0)
+    base_image = torch.rand(2, 3, 64, 72, generator=g)
+    images = torch.stack([base_image[..., s:s + 64] for s in (0, 4, 8)], dim=1)  # a pan: (t-1, t, t+1)
+    batch = {'images': images, 'K': torch.tensor([[50.0, 0, 31.5], [0, 50.0, 31.5], [0, 0, 1]]).expand(2, 3, 3),
+             'has_intrinsics': torch.tensor([True, True])}
+    nets = {'depth': depth_net, 'motion': motion_net}
+    losses = []
+    for cfg in (one, both):
+        torch.manual_seed(1)
+        losses.append(METHODS[cfg.method].build(cfg.loss)(batch, nets).losses)
+    assert losses[1]['photometric'] > losses[0]['photometric'] > 0

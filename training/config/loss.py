@@ -96,6 +96,9 @@ class MonodepthWeights(_Weights):
     """Depth-net output scales used in the loss (each upsampled to full resolution, monodepth2 style)."""
     automask: bool = True
     """Keep only pixels whose warped error beats the identity (un-warped) error (004 / monodepth2)."""
+    bidirectional_automask: bool = False
+    """004 eq. (10): also reconstruct each source frame from the target (t → t′, the source's depth and the inverse
+    motion) and add that direction's per-pixel minimum, auto-masked the same way; off = monodepth2 (t′ → t only)."""
 
     def __post_init__(self) -> None:
         _require(0.0 <= self.ssim_alpha <= 1.0, f'ssim_alpha must be in [0, 1], got {self.ssim_alpha}')

@@ -6,7 +6,9 @@ A batch of triplets ``images`` B×3×3×H×W holds (t−1, t, t+1); t is the tar
 what the dynamic-scene method is compared against. For each of ``num_scales`` depth outputs, the disparity is
 upsampled to full resolution, both sources are warped onto t (``z' p' = K R K⁻¹ z p + K T``) and
 ``training.losses.automask.monodepth_loss`` gives the auto-masked per-pixel minimum of
-``0.85·(1−SSIM)/2 + 0.15·L1`` (004 eq. 10, forward direction) plus ``1e-3 / 2^s`` edge-aware smoothness;
+``0.85·(1−SSIM)/2 + 0.15·L1`` (004 eq. 10's t′ → t direction, monodepth2) plus ``1e-3 / 2^s`` edge-aware
+smoothness; with ``loss.bidirectional_automask`` (004) the target is also warped onto each source's grid with that
+source's depth and the inverse motion, and eq. 10's t → t′ term, auto-masked the same way, is added;
 the scales are averaged (plus the ``scale_prior`` part on every frame's depth).
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from selfdepth_ros.geometry import euler_to_matrix, inverse_warp
+from selfdepth_ros.geometry import euler_to_matrix, invert_pose, inverse_warp, make_pose
 from training.config.loss import MonodepthWeights
 from training.losses.automask import monodepth_loss
 from training.methods.common import StepOutput, select_intrinsics
@@ -51,17 +53,24 @@ class MonodepthBaselineStep:
         R = euler_to_matrix(motion.rotation)
         sources = [prev, nxt]
         w = self.weights
+        if w.bidirectional_automask:  # 004 eq. (10), t → t': the inverse motions, cam t ← cam t'
+            back = invert_pose(make_pose(R, motion.translation))
+            R_back, T_back = back[:, :3, :3], back[:, :3, 3]
         totals, photo, smooth = [], [], []
         for scale in range(min(w.num_scales, len(depths))):
-            disp = 1.0 / depths[scale][:B]
-            if disp.shape[-2:] != (H, W):
-                disp = F.interpolate(disp, size=(H, W), mode='bilinear', align_corners=False)
+            disp = _full_size(1.0 / depths[scale][:B], H, W)
             depth = 1.0 / disp
             warped = inverse_warp(torch.cat(sources), torch.cat([depth, depth]), torch.cat([K, K]), R,
                                   motion.translation).image
+            warped_targets = None
+            if w.bidirectional_automask:  # t warped onto each source's grid with that source's depth
+                source_depth = 1.0 / _full_size(1.0 / depths[scale][B:], H, W)
+                back_warped = inverse_warp(torch.cat([target, target]), source_depth, torch.cat([K, K]), R_back,
+                                           T_back).image
+                warped_targets = [back_warped[:B], back_warped[B:]]
             terms = monodepth_loss(target, [warped[:B], warped[B:]], sources, disp,
                                    smoothness_weight=w.smoothness / 2 ** scale, alpha=w.ssim_alpha,
-                                   automask=w.automask)
+                                   automask=w.automask, warped_targets=warped_targets)
             totals.append(terms['total'])
             photo.append(terms['photometric'])
             smooth.append(terms['smoothness'])
@@ -69,6 +78,13 @@ class MonodepthBaselineStep:
         losses = {'photometric': sum(photo) / n, 'smoothness': sum(smooth) / n, 'total': sum(totals) / n}
         vis = {'rgb': target.detach(), 'depth': d_t.detach()}
         return StepOutput(losses, vis, learned.detach() if learned is not None else None, depths=full)
+
+
+def _full_size(disparity: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """A depth-net scale's disparity upsampled to the input size (monodepth2: the loss runs at full size)."""
+    if disparity.shape[-2:] == (height, width):
+        return disparity
+    return F.interpolate(disparity, size=(height, width), mode='bilinear', align_corners=False)
 
 
 MIN_REPROJECTION = Objective('min_reprojection', MonodepthWeights, MonodepthBaselineStep, frames=3)
