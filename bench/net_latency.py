@@ -62,10 +62,10 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def make_graph(net: str, height: int, width: int, preset: str, device: torch.device) -> torch.nn.Module:
-    """The exported function of ``net`` (``training.export``'s DepthGraph/MotionGraph), random weights, eval."""
+    """The exported function of ``net`` (:mod:`selfdepth_ros.graphs`' DepthGraph/MotionGraph), random weights, eval."""
     from selfdepth_ros.checkpoint import build_models
+    from selfdepth_ros.graphs import DepthGraph, MotionGraph
     from selfdepth_ros.models import ModelConfig
-    from training.export import DepthGraph, MotionGraph
 
     torch.manual_seed(0)
     base = ModelConfig.small() if preset == 'small' else ModelConfig()
@@ -93,12 +93,12 @@ def _channels_last(graph: torch.nn.Module,
 def _onnx_runner(graph: torch.nn.Module, inputs: list[torch.Tensor], workdir: Path, name: str) -> Callable[[], Any]:
     import onnxruntime as ort
 
-    from training.export import _write  # the project's one ONNX export recipe (opset 17, dynamic batch)
+    from selfdepth_ros.backends import export_onnx  # the project's one ONNX export recipe (opset 17, dynamic batch)
 
     path = workdir / f'{name}.onnx'
     names = ['rgb'] if len(inputs) == 1 else ['rgb1', 'depth1', 'rgb2', 'depth2']
     outputs = ['depth'] if len(inputs) == 1 else [f'out{i}' for i in range(len(graph(*inputs)))]
-    _write(graph, 'onnx', path, dict(zip(names, inputs)), outputs)
+    export_onnx(graph, dict(zip(names, inputs)), outputs, path)
     options = ort.SessionOptions()
     # ORT allow_spinning=0: spinning worker threads starve torch on 2 cores (eager 309 -> 566 ms measured).
     options.add_session_config_entry('session.intra_op.allow_spinning', '0')

@@ -20,6 +20,7 @@ shipped model among them) load without a hash check and without a warning.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 import re
@@ -116,6 +117,14 @@ def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def frame_interval_s(ckpt: dict[str, Any]) -> float | None:
+    """The frame interval (s) the checkpoint was trained at (``train_config['frame_interval_s']``), or None
+    when it does not state a finite positive one."""
+    value = (ckpt.get('train_config') or {}).get('frame_interval_s')
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return float(value) if ok else None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'bag-info': ('selfdepth_ros.bag.cli:main', 'summarise a rosbag2 (topics, counts, cameras), salvage truncated MCAP'),
     'import': ('selfdepth_ros.importers.cli:main', 'write a rosbag2 from KITTI folders, an image folder or a video'),
     'train': ('training.cli:main', 'train depth + motion networks from rosbags with a YAML recipe'),
-    'export': ('training.export:main', 'export a checkpoint to TorchScript or ONNX with a parity check'),
+    'export': ('selfdepth_ros.export:main', 'export a checkpoint to TorchScript or ONNX with a parity check'),
     'run': ('selfdepth_ros.nodes.run:main', 'start the perception node graph without launch_ros'),
     'eval': ('selfdepth_ros.eval.cli:main', 'score a checkpoint (or a recorded output bag) against ground truth'),
     'replay': ('selfdepth_ros.eval.replay:main', 'play a bag through the live node graph and record its outputs'),

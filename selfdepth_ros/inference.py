@@ -17,7 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import build_models, load_checkpoint
+from .checkpoint import build_models, frame_interval_s, load_checkpoint
+from .engine import Engine, prepare
+from .exported import ExportError, is_export, load_export
 from .geometry import euler_to_matrix, scale_intrinsics
 from .models import ModelConfig, count_parameters
 
@@ -108,7 +110,14 @@ class Predictor:
         untrained_config: architecture of the untrained network ``load(None)`` installs (default:
           ``model_config``, else ``ModelConfig()``).
         input_size: ``(height, width)`` network input size used instead of each checkpoint's own (the weights
-          do not depend on it; multiples of 32; a 0 keeps that side), or None.
+          do not depend on it; multiples of 32; a 0 keeps that side), or None. An exported file has a fixed
+          size: a different ``input_size`` is refused.
+        backend: where the nets run (:mod:`selfdepth_ros.engine`): 'torch' (eager), 'auto' (the fastest that
+          passes parity, measured at load), 'compile', 'torchscript', 'onnxruntime', 'fp16', 'tensorrt'. A
+          named backend that is unavailable or fails parity falls back to eager (``describe()['backend']``).
+
+    ``checkpoint`` may also be a file of ``selfdepth export`` (either graph of an ONNX/TorchScript export):
+    its sidecars bring the net size, camera and frame interval, and it runs in its own runtime.
 
     After a hot reload (:meth:`load`) every setting comes from the new checkpoint's ``model_config`` (size,
     ``min_depth``, …), except ``input_size`` when given. ``frame_interval_s`` is the frame interval the
@@ -117,12 +126,14 @@ class Predictor:
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = 'auto',
                  model_config: ModelConfig | None = None, max_gap_s: float = 0.5, seed: int = 0, *,
-                 untrained_config: ModelConfig | None = None, input_size: tuple[int, int] | None = None) -> None:
+                 untrained_config: ModelConfig | None = None, input_size: tuple[int, int] | None = None,
+                 backend: str = 'torch') -> None:
         if not max_gap_s > 0:
             raise ValueError(f'max_gap_s must be > 0 seconds, got {max_gap_s!r}')
         self.device = resolve_device(device)
         self.max_gap_s = float(max_gap_s)
         self.seed = int(seed)
+        self.backend = backend
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self._lock = threading.Lock()
         self._prev: _Frame | None = None
@@ -132,42 +143,57 @@ class Predictor:
         self._pending_reset = None
 
     # -- model management ------------------------------------------------------------------------------
-    def _install(self, nets, path: Path | None, camera: dict | None, step: int,
-                 frame_interval_s: float | None = None) -> None:
-        self.depth_net, self.motion_net = nets
-        self.config: ModelConfig = self.depth_net.config
+    def _install(self, engine: Engine, config: ModelConfig, params: dict[str, int], nets: tuple, path: Path | None,
+                 camera: dict | None, step: int, interval: float | None = None) -> None:
+        self.engine, self.config, self.parameters = engine, config, params
+        self.depth_net, self.motion_net = nets  # the eager nets (None for an exported file)
         self.checkpoint_path, self.camera, self.step = path, camera, step
-        self.frame_interval_s = frame_interval_s
+        self.frame_interval_s = interval
+
+    def _engine(self, nets) -> tuple[Engine, ModelConfig, dict[str, int], tuple]:
+        depth_net, motion_net = nets
+        counts = {'depth': count_parameters(depth_net), 'motion': count_parameters(motion_net)}
+        return prepare(self.backend, depth_net, motion_net, self.device), depth_net.config, counts, nets
 
     def _sized(self, config: ModelConfig) -> ModelConfig:
         size = {k: v for k, v in zip(('height', 'width'), self.input_size or ()) if v}
         return config.replace(**size) if size else config
 
     def load(self, checkpoint: str | Path | None, model_config: ModelConfig | None = None) -> None:
-        """Hot reload: build the nets from ``checkpoint`` and swap them in; the frame pair resets.
+        """Hot reload: build the nets from ``checkpoint`` on ``self.backend`` and swap them in; the pair resets.
 
         The architecture and every other model setting are the checkpoint's own (``model_config``, when given,
-        must fit its weights). ``None`` installs an untrained network (``untrained_config``, seeded). On any
-        error (missing file, unsafe, damaged, non-finite or mismatched checkpoint) the current nets stay in use.
+        must fit its weights); an exported file's come from its sidecars. ``None`` installs an untrained network
+        (``untrained_config``, seeded). On any error (missing file, unsafe, damaged, non-finite or mismatched
+        checkpoint, an export that fails parity) the current nets stay in use.
         """
         if checkpoint is None:
             with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
                 torch.manual_seed(self.seed)
                 nets = build_models(self._sized(model_config or self._untrained_config), device=self.device)
+            engine = self._engine(nets)
             with self._lock:
-                self._install(nets, None, None, 0)
+                self._install(*engine, None, None, 0)
                 self._prev, self._pending_reset = None, 'untrained network loaded'
             return
         path = Path(checkpoint)
-        ckpt = load_checkpoint(path)
-        wanted = model_config if model_config is not None else (
-            self._sized(ModelConfig.from_dict(ckpt['model_config'])) if self.input_size else None)
-        nets = build_models(ckpt, wanted, device=self.device)
-        interval = (ckpt.get('train_config') or {}).get('frame_interval_s')
-        interval = float(interval) if isinstance(interval, (int, float)) and not isinstance(interval, bool) \
-            and math.isfinite(interval) and interval > 0 else None
+        if is_export(path):
+            engine, meta = load_export(path, self.backend, self.device)
+            sized = self._sized(meta.config)
+            if (sized.height, sized.width) != (meta.config.height, meta.config.width):
+                raise ExportError(f'{path}: exported at {meta.config.height}x{meta.config.width}, input size '
+                                  f'{sized.height}x{sized.width} asked for; an export has a fixed size (export the '
+                                  'checkpoint at that size, or leave the input size at 0)')
+            installed = (engine, meta.config, meta.parameters, (None, None), path, meta.camera, meta.step,
+                         meta.frame_interval_s)
+        else:
+            ckpt = load_checkpoint(path)
+            wanted = model_config if model_config is not None else (
+                self._sized(ModelConfig.from_dict(ckpt['model_config'])) if self.input_size else None)
+            installed = (*self._engine(build_models(ckpt, wanted, device=self.device)), path, ckpt.get('camera'),
+                         int(ckpt['step']), frame_interval_s(ckpt))
         with self._lock:
-            self._install(nets, path, ckpt.get('camera'), int(ckpt['step']), interval)
+            self._install(*installed)
             self._prev, self._pending_reset = None, f'checkpoint loaded: {path.name}'
 
     def reset(self, reason: str = 'reset requested') -> None:
@@ -176,13 +202,19 @@ class Predictor:
             self._prev, self._pending_reset = None, reason
 
     def describe(self) -> dict:
-        """Model facts for diagnostics: checkpoint, step, device, input size, parameter counts."""
-        cfg = self.config
+        """Model facts for diagnostics: checkpoint, step, device, input size, parameter counts, backend
+        (``backend``: the one in use; ``backend_detail``: how it was chosen and its parity at load;
+        ``backend_fallback``: why the asked-for one is not used, or None; ``backend_note``: e.g. a backend that
+        does not apply to an exported file)."""
+        cfg, engine = self.config, self.engine
         return {'checkpoint': str(self.checkpoint_path) if self.checkpoint_path else 'untrained',
                 'step': self.step, 'device': str(self.device), 'net_size': f'{cfg.height}x{cfg.width}',
                 'min_depth': cfg.min_depth,
                 'encoder': f'resnet{cfg.encoder_depth}/w{cfg.encoder_width}',
-                'depth_params': count_parameters(self.depth_net), 'motion_params': count_parameters(self.motion_net)}
+                'depth_params': self.parameters['depth'], 'motion_params': self.parameters['motion'],
+                'backend': engine.backend, 'backend_requested': engine.report.get('requested'),
+                'backend_detail': engine.describe(), 'backend_fallback': engine.report.get('fallback'),
+                'backend_note': engine.report.get('note'), 'source': engine.report.get('source')}
 
     # -- inference -------------------------------------------------------------------------------------
     def _intrinsics(self, K_arg: np.ndarray | None, size: tuple[int, int]) -> tuple[np.ndarray, str]:
@@ -229,19 +261,20 @@ class Predictor:
             small = rgb if (sx, sy) == (1.0, 1.0) else cv2.resize(rgb, (cfg.width, cfg.height),
                                                                   interpolation=cv2.INTER_AREA)
             x = torch.from_numpy(np.ascontiguousarray(small)).to(self.device).permute(2, 0, 1)[None].float() / 255
-            depth = self.depth_net(x)[0]
+            depth = self.engine.depth(x)[0]
             reason = self._reset_reason(size, K_arg, stamp_ns)
             K_in, source = self._intrinsics(K_arg, size)
             K_net = _resize_K(K_in, sx, sy)
             ego = motion_net_field = None
             if reason is None:
-                out = self.motion_net(self._prev.rgb, self._prev.depth, x, depth)
-                R = euler_to_matrix(out.rotation.double())[0].cpu().numpy()
-                ego = (R, out.translation[0].double().cpu().numpy())
+                out = dict(zip(self.engine.motion_outputs, self.engine.motion(self._prev.rgb, self._prev.depth, x,
+                                                                              depth)))
+                R = euler_to_matrix(out['rotation'].double())[0].cpu().numpy()
+                ego = (R, out['translation'][0].double().cpu().numpy())
                 if cfg.use_motion_field:
-                    motion_net_field = out.residual
-                if out.intrinsics is not None and source == 'nominal':
-                    K_net, source = out.intrinsics[0].double().cpu().numpy(), 'learned'
+                    motion_net_field = out['residual']
+                if 'intrinsics' in out and source == 'nominal':
+                    K_net, source = out['intrinsics'][0].double().cpu().numpy(), 'learned'
                     K_in = _resize_K(K_net, 1 / sx, 1 / sy)
             self._prev = _Frame(x, depth, size, K_arg, stamp_ns)
             self._pending_reset = None

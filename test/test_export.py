@@ -7,7 +7,7 @@ import torch
 
 from selfdepth_ros.checkpoint import FORMAT, save_checkpoint
 from selfdepth_ros.models import DepthNet, ModelConfig, MotionNet
-from training.export import main
+from selfdepth_ros.export import main
 
 TINY = ModelConfig.small(height=64, width=64, encoder_width=8, decoder_width=4, motion_refine_width=8)
 

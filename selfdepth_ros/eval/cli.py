@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from selfdepth_ros.backend_names import CHOICES as BACKENDS
 from selfdepth_ros.bag.errors import BagError
 from selfdepth_ros.bag.index import GroundTruthTopics
 from selfdepth_ros.eval.evaluate import EvalConfig, EvalResult, evaluate
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='selfdepth eval', description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument('--checkpoint', type=Path, help='checkpoint to run offline over --bag')
+    what.add_argument('--checkpoint', type=Path, help='checkpoint to run offline over --bag, or a file of '
+                      'selfdepth export (either graph of an ONNX/TorchScript export, sidecars beside it)')
     what.add_argument('--pred-bag', type=Path, help="bag of the node's recorded outputs (e.g. from selfdepth replay)")
     p.add_argument('--bag', type=Path, required=True, help='ground-truth bag (e.g. from selfdepth simulate)')
     p.add_argument('--image-topic', default='/camera/image_raw')
@@ -52,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--pred-odom-topic', default='/selfdepth/odom', type=_optional_topic)
     p.add_argument('--pred-motion-topic', default='/selfdepth/motion', type=_optional_topic)
     p.add_argument('--device', default='auto', help="Predictor device: auto, cpu or cuda")
+    p.add_argument('--backend', default='torch', choices=BACKENDS,
+                   help='where the nets run (README "Backends"): torch (eager, the default: scores reproduce '
+                        'older runs bit for bit), auto (fastest that passes parity), torchscript, onnxruntime, '
+                        'compile, fp16/tensorrt (CUDA); an exported file runs in its own runtime')
     p.add_argument('--max-frames', type=int, default=None, help='score only the first N frames')
     p.add_argument('--json', type=Path, help='write all metrics to this JSON file')
     p.add_argument('--report', type=Path, help='write an HTML report with figures into this folder')
@@ -230,7 +236,9 @@ def run(args: argparse.Namespace) -> EvalResult:
     stats, skips = SourceStats(), SkipLog()
     if args.checkpoint is not None:
         from selfdepth_ros.inference import Predictor  # torch import only when a model runs
-        predictor = Predictor(args.checkpoint, device=args.device)
+        predictor = Predictor(args.checkpoint, device=args.device, backend=args.backend)
+        if predictor.describe()['backend_fallback']:  # the asked-for backend is not used (JSON source.model too)
+            print(f"selfdepth eval: WARNING: backend {predictor.describe()['backend_detail']}", file=sys.stderr)
         records = predictor_records(index, predictor, args.max_frames, stats, skips)
         source = {'mode': 'checkpoint', 'checkpoint': str(args.checkpoint), 'model': predictor.describe()}
     else:

@@ -26,8 +26,10 @@ from training.config import load_config  # noqa: E402
 
 SCRIPT = ROOT / 'bench' / 'gpu_train.sh'
 RECIPE = ROOT / 'config' / 'train' / 'gpu_real.yaml'
-# Code the GPU pipeline (simulate, import, train, eval) never runs: the ROS node graph, replay, ONNX export.
-NOT_IN_PIPELINE = ('selfdepth_ros/nodes/', 'selfdepth_ros/eval/replay', 'training/export.py')
+# Code the GPU pipeline (simulate, import, train, eval) never runs: the ROS node graph, replay, ONNX export, ONNX
+# Runtime (its eval runs the torch backend).
+NOT_IN_PIPELINE = ('selfdepth_ros/nodes/', 'selfdepth_ros/eval/replay', 'selfdepth_ros/export.py',
+                   'selfdepth_ros/ort.py')
 
 
 def test_script_parses():
