@@ -21,37 +21,21 @@ import torch
 import yaml
 from torch.utils.data import DataLoader, Dataset
 
-from selfdepth_ros.checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
+from selfdepth_ros.checkpoint import load_checkpoint, save_checkpoint
 from selfdepth_ros.models import set_randln_ramp
 from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
 from training.augment import FlipAugmented
 from training.config import ConfigError, TrainConfig, config_from_dict
 from training.logging import RunLogger
+from training.nets import RUNTIME_NETS, build_run_nets, training_only
+from training.nets import load_init_checkpoint  # noqa: F401 - training.cli imports it from here
 from training.methods import METHODS, build_method
 from training.mixing import Alternation, MixedBatches
 
 
 class TrainingError(RuntimeError):
     """The run cannot start or continue (bad --init/--resume, too little data, ...); the message says why."""
-
-
-def load_init_checkpoint(path: str | Path, model_config: Any, map_location: Any = 'cpu') -> dict[str, Any]:
-    """The ``--init`` checkpoint, refused with a ``CheckpointError`` when it was trained at another input size
-    than ``model_config``'s (the recipe's ``data.height × data.width``).
-
-    Fine-tuning keeps the checkpoint's input size: the nets are fully convolutional, so other sizes would load,
-    but the deployed model's learned depth scale and field of view belong to the size it was trained at, and
-    the recipe (stored with every checkpoint, compared on ``--resume``) must say what the run trains.
-    """
-    ckpt = load_checkpoint(path, map_location=map_location)
-    saved = ckpt['model_config']
-    size = (saved.get('height'), saved.get('width'))
-    if size != (model_config.height, model_config.width):
-        raise CheckpointError(f'--init {path} was trained at {size[0]}x{size[1]} (HxW), the recipe trains at '
-                              f'{model_config.height}x{model_config.width}: fine-tuning keeps the checkpoint\'s '
-                              f'input size; set data.height: {size[0]} and data.width: {size[1]} in the recipe')
-    return ckpt
 
 
 @dataclass
@@ -95,18 +79,15 @@ class Trainer:
         self.step = 0
         self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip,
                                      rotation_deg=cfg.data.random_rotation_deg)
+        self.spec = METHODS[cfg.method]
         self._check_data()
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         resume_ckpt = self._resume_checkpoint()
-        if resume_ckpt is not None:
-            if resume_ckpt['model_config'].get('learn_intrinsics') and not self.model_config.learn_intrinsics:
-                self.model_config = self.model_config.replace(learn_intrinsics=True)  # came with its --init
-            self.depth_net, self.motion_net = build_models(resume_ckpt, self.model_config, self.info.device)
-        elif opts.init:
-            self.depth_net, self.motion_net = self._init_models(opts.init)
-        else:
-            self.depth_net, self.motion_net = build_models(self.model_config, device=self.info.device)
+        self.model_config, self.nets = build_run_nets(self.model_config, self.spec.nets(cfg.loss), self.info.device,
+                                                      resume=resume_ckpt, init=opts.init)
+        """Every net of the run by name: ``depth``, ``motion`` and those the method's parts add."""
+        self.depth_net, self.motion_net = self.nets['depth'], self.nets['motion']
         if opts.init and resume_ckpt is None and cfg.optim.init_rotation_scale > 0:
             self.motion_net.rescale_rotation_(cfg.optim.init_rotation_scale)
         if opts.freeze_encoder:
@@ -117,8 +98,8 @@ class Trainer:
         if resume_ckpt is not None:
             self._restore(resume_ckpt)
         self.method = build_method(cfg)
-        self.ddp_depth = distributed.wrap(self.depth_net, self.info)
-        self.ddp_motion = distributed.wrap(self.motion_net, self.info)
+        self.ddp_nets = {name: distributed.wrap(net, self.info) for name, net in self.nets.items()}
+        self.ddp_depth, self.ddp_motion = self.ddp_nets['depth'], self.ddp_nets['motion']
         self.logger = RunLogger(self.run_dir, enabled=self.info.is_main,
                                 resume_step=self.step if resume_ckpt is not None else None)
         if self.info.is_main:
@@ -127,9 +108,9 @@ class Trainer:
 
     # ----------------------------------------------------------------------------------------------- set-up
     def _param_groups(self) -> list[dict[str, Any]]:
-        """Adam groups: every trainable weight at ``optim.lr``; the motion net's log output scales at
+        """Adam groups: every trainable weight of every net at ``optim.lr``; the motion net's log output scales at
         ``optim.lr × optim.output_scale_lr_factor`` (each group keeps its ``base_lr`` for the decay schedule)."""
-        nets = (self.depth_net, self.motion_net)
+        nets = tuple(self.nets.values())
         scale_names = ('log_rotation_scale', 'log_translation_scale')
         scales = [p for n, p in self.motion_net.named_parameters() if n in scale_names and p.requires_grad]
         ids = {id(p) for p in scales}
@@ -166,6 +147,10 @@ class Trainer:
         if frames != self.method_frames():
             raise TrainingError(f'method {self.cfg.method!r} needs {self.method_frames()} frames per sample, '
                                 f'the dataset gives {frames} (data.frames)')
+        missing = [k for k in self.spec.data(self.cfg.loss) if k not in first]
+        if missing:
+            raise TrainingError(f'method {self.cfg.method!r} (with this recipe\'s loss section) consumes {missing} '
+                                f'per sample; the dataset gives {sorted(first)}')
         per_bag, samples = getattr(base, 'bag_has_intrinsics', None), getattr(base, 'samples', None)
         if per_bag is not None and samples is not None:
             used = sorted({bag for bag, _ in samples})
@@ -187,24 +172,8 @@ class Trainer:
             _, _, h, w = item['images'].shape
             self.camera = {'K': item['K'].double().tolist(), 'width': w, 'height': h}
 
-    def _init_models(self, path: str) -> tuple[Any, Any]:
-        """``--init``: the checkpoint's weights in the recipe's architecture. A checkpoint without an intrinsics
-        head gets a fresh one when a bag lacks CameraInfo; one with a head keeps it (unused when every bag has
-        CameraInfo). Its input size must be the recipe's (:func:`load_init_checkpoint`)."""
-        ckpt = load_init_checkpoint(path, self.model_config)
-        has_head = bool(ckpt['model_config'].get('learn_intrinsics'))
-        new_head = self.model_config.learn_intrinsics and not has_head
-        if has_head and not self.model_config.learn_intrinsics:
-            self.model_config = self.model_config.replace(learn_intrinsics=True)
-            print(f'[train] --init {path} has a learned-intrinsics head: kept, unused (every bag has CameraInfo)')
-        nets = build_models(ckpt, self.model_config, self.info.device, new_intrinsics_head=new_head)
-        if new_head:
-            print(f'[train] --init {path} has no intrinsics head: added a freshly initialised one, every other '
-                  'weight loaded from the checkpoint')
-        return nets
-
     def method_frames(self) -> int:
-        return METHODS[self.cfg.method].frames
+        return self.spec.frames
 
     def _resume_checkpoint(self) -> dict[str, Any] | None:
         if not self.opts.resume:
@@ -259,9 +228,9 @@ class Trainer:
             group['lr'] = group['base_lr'] * self.cfg.optim.lr_decay_factor ** decays
 
     def _train_mode(self) -> None:
-        for net in (self.depth_net, self.motion_net):
+        for name, net in self.nets.items():
             net.train()
-            if self.opts.freeze_encoder:
+            if self.opts.freeze_encoder and name in RUNTIME_NETS:
                 net.encoder.eval()  # frozen: no noise, no BatchNorm statistics updates
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -272,7 +241,7 @@ class Trainer:
         self._schedule(self.step)
         self._train_mode()
         torch.manual_seed(_step_seed(self.cfg.seed, self.step, self.info.rank))
-        return self.method(self.to_device(batch), {'depth': self.ddp_depth, 'motion': self.ddp_motion})
+        return self.method(self.to_device(batch), self.ddp_nets)
 
     @torch.no_grad()
     def mean_loss(self, dataset: Dataset | None = None, batches: int = 4) -> float:
@@ -280,16 +249,17 @@ class Trainer:
         order, nets in eval mode (no layer-norm noise) and a fixed seed: comparable before and after training."""
         loader = DataLoader(dataset if dataset is not None else self.dataset.base, batch_size=self.local_batch)
         self._schedule(self.step)
-        modes = [net.training for net in (self.depth_net, self.motion_net)]
-        self.depth_net.eval(), self.motion_net.eval()
+        modes = {name: net.training for name, net in self.nets.items()}
+        for net in self.nets.values():
+            net.eval()
         torch.manual_seed(self.cfg.seed)
         totals = []
         for i, batch in enumerate(loader):
             if i >= batches:
                 break
-            nets = {'depth': self.depth_net, 'motion': self.motion_net}
-            totals.append(float(self.method(self.to_device(batch), nets).losses['total']))
-        self.depth_net.train(modes[0]), self.motion_net.train(modes[1])
+            totals.append(float(self.method(self.to_device(batch), self.nets).losses['total']))
+        for name, net in self.nets.items():
+            net.train(modes[name])
         return sum(totals) / max(len(totals), 1)
 
     def train_step(self, batch: dict[str, Any]) -> Any:

@@ -1,0 +1,66 @@
+"""Nets by name: a part's training-only net is built, trained and checkpointed beside depth and motion; the data
+a part consumes is checked before the first step."""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from training.config import config_from_dict
+from training.methods import METHODS, Method, Part
+from training.methods.dynamic_scenes import DYNAMIC_SCENES
+from training.methods.scale_prior import SCALE_PRIOR
+from training.trainer import RunOptions, Trainer, TrainingError
+
+_spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
+fakes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fakes)
+
+
+@dataclass
+class CriticWeights:
+    critic: float = 0.0
+    critic_needs_gt: bool = False
+
+
+def _critic_terms(w, batch, out, nets):
+    return {'critic': w.critic * nets['critic'](out.depths.log()).abs().mean()}
+
+
+CRITIC = Part('critic', CriticWeights, _critic_terms, enabled=lambda w: w.critic > 0,
+              nets={'critic': lambda model: torch.nn.Conv2d(1, 1, 3, padding=1)})
+GT_CRITIC = Part('critic', CriticWeights, _critic_terms, enabled=lambda w: w.critic > 0, data=('depth_gt',),
+                 nets={'critic': lambda model: torch.nn.Conv2d(1, 1, 3, padding=1)})
+
+
+def _config(name, **loss):
+    return config_from_dict({
+        'method': name, 'seed': 1,
+        'model': {'preset': 'small', 'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4},
+        'data': {'height': 64, 'width': 64, 'batch_size': 2},
+        'loss': loss, 'log': {'every': 1, 'image_every': 0, 'checkpoint_every': 2, 'progress_bar': False}})
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.setitem(METHODS, 'toy_critic', Method('toy_critic', DYNAMIC_SCENES, parts=(SCALE_PRIOR, CRITIC)))
+    monkeypatch.setitem(METHODS, 'toy_gt', Method('toy_gt', DYNAMIC_SCENES, parts=(GT_CRITIC,)))
+
+
+def test_a_parts_net_is_held_by_name_and_trained(toy, tmp_path):
+    trainer = Trainer(_config('toy_critic', critic=1.0), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=2))
+    assert list(trainer.nets) == ['depth', 'motion', 'critic']
+    before = trainer.nets['critic'].weight.detach().clone()
+    trainer.fit()
+    assert not torch.equal(before, trainer.nets['critic'].weight)
+    off = Trainer(_config('toy_critic'), fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'off', max_steps=1))
+    assert list(off.nets) == ['depth', 'motion']  # a part that is off adds no net
+
+
+def test_the_data_a_part_consumes_is_checked_first(toy, tmp_path):
+    with pytest.raises(TrainingError, match=r"method 'toy_gt' .* consumes \['depth_gt'\] per sample; the dataset "
+                                            r"gives \['K', 'has_intrinsics', 'images', 'stamps_ns'\]"):
+        Trainer(_config('toy_gt', critic=1.0), fakes.RandomPairs(n=4), RunOptions(out=tmp_path))
