@@ -10,7 +10,12 @@ A checkpoint is a plain dict saved with ``torch.save`` that loads with ``torch.l
      'step': int,
      'optimizer': state_dict or None, 'train_config': dict or None,
      'rng': dict or None,                  # opaque to this module (training.checkpointing.capture_rng)
-     'weights_sha256': str}                # weights_digest(depth_net, motion_net); absent in older files
+     'weights_sha256': str,                # weights_digest(depth_net, motion_net); absent in older files
+     'nets': {name: state_dict},           # training-only nets by name (a critic, ...); absent when none
+     'nets_sha256': str}                   # nets_digest(nets); with 'nets' only
+
+The runtime (node, export) loads ``depth_net`` and ``motion_net`` and ignores ``nets``; the trainer restores them
+on ``--resume`` (``training.nets``).
 
 Integrity (``load_checkpoint``): the stored ``weights_sha256`` must match the weights (a flipped byte inside a
 tensor is refused, not silently loaded); every floating-point weight must be finite; ``model_config``, the two
@@ -40,6 +45,7 @@ SHIPPED = 'shipped'
 SHIPPED_PATH = Path(__file__).resolve().parent / 'data' / 'selfdepth_small.pt'
 REQUIRED_KEYS = ('format', 'model_config', 'depth_net', 'motion_net', 'step')
 HASH_KEY = 'weights_sha256'
+NETS_KEY, NETS_HASH_KEY = 'nets', 'nets_sha256'
 NETS = ('depth_net', 'motion_net')
 
 
@@ -62,8 +68,18 @@ def weights_digest(depth_net: dict[str, torch.Tensor], motion_net: dict[str, tor
     """sha256 (hex) over both state dicts in a fixed order: per net (depth, motion), per key (sorted), the line
     ``net.key dtype shape`` and then the tensor's raw bytes (C order, host byte order: little endian on every
     platform torch ships for)."""
+    return _digest(zip(NETS, (depth_net, motion_net)))
+
+
+def nets_digest(nets: dict[str, dict[str, torch.Tensor]]) -> str:
+    """sha256 (hex) over training-only nets as :func:`weights_digest` does it, nets in sorted name order, each
+    line's net named ``nets.<name>``."""
+    return _digest((f'nets.{name}', nets[name]) for name in sorted(nets))
+
+
+def _digest(states: Any) -> str:
     h = hashlib.sha256()
-    for name, state in zip(NETS, (depth_net, motion_net)):
+    for name, state in states:
         for key in sorted(state):
             t = state[key].detach().to('cpu').contiguous()
             h.update(f'{name}.{key} {t.dtype} {tuple(t.shape)}\n'.encode())
@@ -86,10 +102,12 @@ def camera_dict(K: Any, width: int, height: int) -> dict[str, Any]:
 
 def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth_net: Any, motion_net: Any,
                     camera: dict | None = None, step: int = 0, optimizer: Any = None,
-                    train_config: dict | None = None, rng: dict | None = None) -> Path:
+                    train_config: dict | None = None, rng: dict | None = None, nets: dict[str, Any] | None = None,
+                    ) -> Path:
     """Write a checkpoint atomically (temporary file in the same folder, then ``os.replace``).
 
-    ``depth_net``/``motion_net``/``optimizer`` may be modules/optimisers or their state dicts; ``camera`` is
+    ``depth_net``/``motion_net``/``optimizer`` (and ``nets``, the training-only nets by name) may be
+    modules/optimisers or their state dicts; ``camera`` is
     ``camera_dict(...)`` or None. Returns the path. A reader never sees a half-written file. The weights'
     :func:`weights_digest` is stored, and the file gets the usual mode for new files (0666 less the umask, as
     ``open()`` would; ``tempfile.mkstemp`` would leave 0600).
@@ -104,6 +122,9 @@ def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth
             'motion_net': motion_state, 'camera': camera, 'step': int(step),
             'optimizer': _state_dict(optimizer), 'train_config': train_config, 'rng': rng,
             HASH_KEY: weights_digest(depth_state, motion_state)}
+    if nets:
+        ckpt[NETS_KEY] = {str(name): _state_dict(net) for name, net in nets.items()}
+        ckpt[NETS_HASH_KEY] = nets_digest(ckpt[NETS_KEY])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f'.{path.name}.{secrets.token_hex(6)}.tmp'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
@@ -193,8 +214,11 @@ def check_fields(ckpt: dict[str, Any], where: str = 'checkpoint') -> None:
         ModelConfig.from_dict(ckpt['model_config'])
     except (TypeError, ValueError) as exc:
         fail(f'model_config is not a valid ModelConfig: {_first_line(exc)}')
-    for net in NETS:
-        state = ckpt[net]
+    extra = ckpt.get(NETS_KEY)
+    if extra is not None and (not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra)):
+        fail(f'{NETS_KEY} must be a dict of training-only nets by name, got {type(extra).__name__}')
+    states = [(net, ckpt[net]) for net in NETS] + [(f'{NETS_KEY}.{k}', v) for k, v in (extra or {}).items()]
+    for net, state in states:
         if not isinstance(state, dict):
             fail(f'{net} must be a state dict (name -> tensor), got {type(state).__name__}')
         bad = [f'{k!r} ({type(v).__name__})' for k, v in state.items()
@@ -221,8 +245,12 @@ def check_fields(ckpt: dict[str, Any], where: str = 'checkpoint') -> None:
         if stored != digest:
             fail(f'the weights do not match the checkpoint\'s content hash ({HASH_KEY} {str(stored)[:16]}…, '
                  f'computed {digest[:16]}…): the file was damaged or altered after it was saved; refused')
-    for net in NETS:
-        for key, t in ckpt[net].items():
+    stored = ckpt.get(NETS_HASH_KEY)
+    if extra and stored != nets_digest(extra):
+        fail(f'the training-only nets do not match the checkpoint\'s {NETS_HASH_KEY} ({str(stored)[:16]}…): the file '
+             'was damaged or altered after it was saved; refused')
+    for net, state in states:
+        for key, t in state.items():
             if t.is_floating_point() or t.is_complex():
                 finite = torch.isfinite(t)
                 if not bool(finite.all()):

@@ -357,7 +357,7 @@ class Trainer:
             checkpointing.checkpoint_path(self.run_dir, self.step), model_config=self.model_config,
             depth_net=self.depth_net, motion_net=self.motion_net,
             camera=self.camera if self.camera is not None else self.learned_camera, step=self.step,
-            optimizer=self.optimizer, rng=checkpointing.capture_rng(),
+            optimizer=self.optimizer, rng=checkpointing.capture_rng(), nets=training_only(self.nets),
             train_config={'recipe': self.cfg.to_dict(), 'bags': [str(b) for b in self.opts.bags],
                           'world_size': self.info.world_size, 'num_samples': len(self.dataset),
                           'learned_camera': self.learned_camera})

@@ -64,3 +64,33 @@ def test_the_data_a_part_consumes_is_checked_first(toy, tmp_path):
     with pytest.raises(TrainingError, match=r"method 'toy_gt' .* consumes \['depth_gt'\] per sample; the dataset "
                                             r"gives \['K', 'has_intrinsics', 'images', 'stamps_ns'\]"):
         Trainer(_config('toy_gt', critic=1.0), fakes.RandomPairs(n=4), RunOptions(out=tmp_path))
+
+
+def test_checkpoints_hold_every_net_by_name_and_resume_restores_them(toy, tmp_path):
+    from selfdepth_ros.checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
+
+    cfg = _config('toy_critic', critic=1.0)
+    first = Trainer(cfg, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'a', max_steps=2))
+    first.fit()
+    path = tmp_path / 'a' / 'checkpoints' / 'step_0000002.pt'
+    raw = torch.load(path, weights_only=True)
+    assert set(raw['nets']) == {'critic'} and 'nets_sha256' in raw
+    ckpt = load_checkpoint(path)
+    depth, motion = build_models(ckpt)  # the runtime: depth and motion only, the critic ignored
+    assert all(torch.equal(v, first.depth_net.state_dict()[k]) for k, v in depth.state_dict().items())
+    resumed = Trainer(cfg, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'a', max_steps=3, resume=True))
+    assert torch.equal(resumed.nets['critic'].weight, first.nets['critic'].weight)
+
+    raw['nets']['critic']['weight'] = raw['nets']['critic']['weight'] + 1.0
+    torch.save(raw, tmp_path / 'tampered.pt')
+    with pytest.raises(CheckpointError, match='training-only nets do not match'):
+        load_checkpoint(tmp_path / 'tampered.pt')
+
+    old = tmp_path / 'old' / 'checkpoints' / 'step_0000002.pt'  # as written before nets had names: no 'nets'
+    save_checkpoint(old, model_config=ckpt['model_config'], depth_net=ckpt['depth_net'],
+                    motion_net=ckpt['motion_net'], step=2)
+    assert 'nets' not in torch.load(old, weights_only=True)
+    tuned = Trainer(cfg, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'b', init=str(old), max_steps=1))
+    assert set(tuned.nets) == {'depth', 'motion', 'critic'}  # --init from it: the critic starts fresh
+    with pytest.raises(CheckpointError, match="--resume: the checkpoint has no net 'critic'"):
+        Trainer(cfg, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'old', resume=True))
