@@ -14,11 +14,12 @@ class NodeControl:
     """``_on_set_parameters`` (every parameter validated; hot reload; scale, pairing, odometry-noise, speed-source
     and diagnostics-period settings applied) and ``_on_reset`` (the ``~/reset`` service).
 
-    Applied at run time besides the checkpoint: ``scale_*``/``camera_height`` (a new estimator),
-    ``max_time_gap``, ``camera_info_wait``, ``odom_translation_noise``/``odom_rotation_noise`` (from the next
-    odometry step; the variance so far stays), ``speed_topic``/``speed_type`` (the old speed subscription is
-    dropped and its last speed forgotten), ``diagnostics_period`` (the timer is recreated). The rest are read
-    only (the parameter descriptor says so and rclpy refuses with "read-only").
+    Applied at run time besides the checkpoint: ``backend`` (the model is loaded again on it),
+    ``scale_*``/``camera_height`` (a new estimator), ``max_time_gap``, ``camera_info_wait``,
+    ``odom_translation_noise``/``odom_rotation_noise`` (from the next odometry step; the variance so far stays),
+    ``speed_topic``/``speed_type`` (the old speed subscription is dropped and its last speed forgotten),
+    ``diagnostics_period`` (the timer is recreated). The rest are read only (the parameter descriptor says so and
+    rclpy refuses with "read-only").
     """
 
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -31,8 +32,9 @@ class NodeControl:
         new = dict(self.p)
         for prm in params:
             new[prm.name] = list(prm.value) if prm.name == 'camera_mount' else prm.value
-        if any(prm.name == 'checkpoint' for prm in params):  # set again = load again (the file may have changed)
-            reason = self._reload(new['checkpoint'])
+        # checkpoint set again = load again (the file may have changed); a new backend = load again on it
+        if any(prm.name == 'checkpoint' for prm in params) or new['backend'] != self.p['backend']:
+            reason = self._reload(new['checkpoint'], new['backend'])
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
         with self._lock:
@@ -60,23 +62,30 @@ class NodeControl:
             self._restart_diagnostics_timer()
         return SetParametersResult(successful=True)
 
-    def _reload(self, value: str) -> str | None:
-        """Hot reload for ``checkpoint := value``: None when done, else the reason (the old weights stay).
+    def _reload(self, value: str, backend: str) -> str | None:
+        """Hot reload for ``checkpoint := value`` on ``backend``: None when done, else the reason (the old weights
+        and backend stay).
 
-        ``'shipped'`` or a path loads that file with its own architecture and settings; ``''`` installs the
-        untrained ``model_preset`` network and says so. Either way the frame pair resets (odometry goes on).
+        ``'shipped'``, a path or an exported file loads that file with its own architecture and settings; ``''``
+        installs the untrained ``model_preset`` network and says so. Either way the frame pair resets (odometry
+        goes on). The backend line is logged again (WARN when the asked-for backend is not used).
         """
         from ..checkpoint import resolve_checkpoint
-        old = self.model_info.get('checkpoint')
+        old, old_backend = self.model_info.get('checkpoint'), getattr(self.predictor, 'backend', None)
         try:
             path = resolve_checkpoint(value)
+            if old_backend is not None:
+                self.predictor.backend = backend
             self.predictor.load(path)
         except Exception as exc:  # noqa: BLE001 - any load failure is a rejected parameter, not a crash
-            reason = f'checkpoint: cannot load {value!r}: {exc}; still using {old}'
+            if old_backend is not None:
+                self.predictor.backend = old_backend
+            reason = f'checkpoint: cannot load {value!r} (backend {backend}): {exc}; still using {old}'
             self.get_logger().error(reason)
             self._last_reload = f'refused {value!r}: {exc}'
             return reason
         self.model_info = self.predictor.describe()
+        self._report_backend()
         info = self.model_info
         if path is None:
             self._last_reload = 'untrained network'

@@ -35,7 +35,8 @@ def publish_diagnostics(node) -> None:
               'camera_infos_received': node.pairer.infos_received, 'image_topic': node.image_sub.topic_name,
               'camera_info_topic': node.info_sub.topic_name, 'last_reset': node._last_reset,
               'model': info.get('checkpoint'), 'net_size': info.get('net_size'), 'last_reload': node._last_reload,
-              'device': info.get('device'), 'tf': node.tf.status if node.tf is not None else 'off'}
+              'device': info.get('device'), 'backend': info.get('backend_detail', 'torch'),
+              'tf': node.tf.status if node.tf is not None else 'off'}
     st = node.scale_state
     scale = {'scale_mode': node.p['scale_mode'], 'scale': st.label if st else 'relative',
              'metric': bool(st and st.metric), 'factor': f'{st.factor:.6g}' if st else '1',

@@ -62,7 +62,7 @@ LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durabi
 
 
 def default_predictor(p: dict[str, Any]):
-    """Build the real ``Predictor`` from the node's parameters (checkpoint, device, preset, input size).
+    """Build the real ``Predictor`` from the node's parameters (checkpoint, device, backend, preset, input size).
 
     A checkpoint brings its own architecture and settings (``min_depth``, …); ``model_preset`` is the
     architecture of the untrained network (``checkpoint: ''``, at start or set later); ``input_height``/
@@ -75,7 +75,7 @@ def default_predictor(p: dict[str, Any]):
     checkpoint = resolve_checkpoint(p['checkpoint'])  # 'shipped' = the installed model, '' = untrained
     size = (p['input_height'], p['input_width'])
     return Predictor(checkpoint=checkpoint, device=p['device'], max_gap_s=p['max_time_gap'], untrained_config=cfg,
-                     input_size=size if any(size) else None)
+                     input_size=size if any(size) else None, backend=p['backend'])
 
 
 class PerceptionCore(NodeControl, PerceptionOutputs):
@@ -118,6 +118,7 @@ class PerceptionCore(NodeControl, PerceptionOutputs):
         self.p = p
         self.predictor = self._predictor_factory(self.p)
         self.model_info = self.predictor.describe()
+        self._report_backend()
         self.pairer = FramePairer(wait_ns=int(self.p['camera_info_wait'] * 1e9))
         self.stats = RollingStats()
         self.odom = OdometryIntegrator(self.p['odom_translation_noise'], self.p['odom_rotation_noise'])
@@ -172,7 +173,8 @@ class PerceptionCore(NodeControl, PerceptionOutputs):
         self._worker = threading.Thread(target=self._work, name='selfdepth-worker', daemon=True)
         self._worker.start()
         self.get_logger().info(f"listening on {self.image_sub.topic_name} + {self.info_sub.topic_name}; "
-                               f"model {self.model_info.get('checkpoint')} on {self.model_info.get('device')}")
+                               f"model {self.model_info.get('checkpoint')} on {self.model_info.get('device')}"
+                               f"{', backend ' + self.model_info['backend'] if 'backend' in self.model_info else ''}")
 
     def _deactivate(self) -> None:
         """Worker stopped (the frame in the network finishes), inputs and timer destroyed; outputs stay."""
@@ -262,6 +264,18 @@ class PerceptionCore(NodeControl, PerceptionOutputs):
             self._speed = float(np.linalg.norm([v.x, v.y, v.z]))
         self._speed_sub = self.create_subscription(SpeedMsg, self.p['speed_topic'], on_speed, 10,
                                                    callback_group=self._input_group)
+
+    def _report_backend(self) -> None:
+        """The backend the model runs on, at start and after each load: INFO, or WARN when the asked-for backend
+        is not used (unavailable, failed parity) or does not apply (an exported file)."""
+        info = self.model_info
+        if 'backend' not in info:  # a stand-in predictor (tests) without backends
+            return
+        line = f"backend: {info['backend_detail']}"
+        if info.get('backend_fallback') or info.get('backend_note'):
+            self.get_logger().warning(line + (f"; {info['backend_note']}" if info.get('backend_note') else ''))
+        else:
+            self.get_logger().info(line)
 
     def _warn(self, kind: str, text: str, period_s: float = 5.0) -> None:
         """A specific warning, throttled per ``kind``."""

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+from ..backend_names import CHOICES as BACKEND_CHOICES
 from .scale import SCALE_MODES
 
 
@@ -49,11 +50,18 @@ def _mount(v: list) -> str | None:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec('checkpoint', 'shipped', "trained weights (.pt path); 'shipped' = the model installed with the package "
+    Spec('checkpoint', 'shipped', "trained weights (.pt path, or a file of selfdepth export: either graph of an "
+         "ONNX/TorchScript export, its .json sidecars beside it); 'shipped' = the model installed with the package "
          "(selfdepth_ros/data/selfdepth_small.pt); '' = untrained network (model_preset). Setting it at run time "
          "(the same path too) hot-reloads with the checkpoint's own architecture and settings; a refused file "
          "(missing, damaged, non-finite) keeps the old weights"),
     Spec('device', 'auto', "'auto' (CUDA when available), 'cpu' or 'cuda[:N]'", read_only=True, check=_device),
+    Spec('backend', 'auto', "where the nets run: 'auto' (the fastest of the backends available here that pass "
+         "parity with eager, measured at load), 'torch' (eager), 'compile' (torch.compile: minutes to build on a "
+         "CPU), 'torchscript', 'onnxruntime', 'fp16' or 'tensorrt' (CUDA only). Checked against eager at load; a "
+         "backend that is unavailable or fails parity falls back to eager with a WARN. An exported file "
+         "(checkpoint: x.depth.onnx) runs in its own runtime. Set at run time: the model is loaded again on it",
+         choices=BACKEND_CHOICES),
     Spec('model_preset', 'default', "architecture when checkpoint is '': 'default' (001) or 'small' (CPU)",
          read_only=True, choices=('default', 'small')),
     Spec('input_height', 0, 'network input height in pixels (0 = from the checkpoint/preset)', read_only=True,
