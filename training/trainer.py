@@ -13,6 +13,7 @@ Determinism (what makes ``--resume`` continue exactly where a killed run stopped
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +27,7 @@ from selfdepth_ros.models import set_randln_ramp
 from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
 from training.augment import FlipAugmented
+from training.camera import camera_facts, learned_camera_ema
 from training.config import ConfigError, TrainConfig, config_from_dict
 from training.logging import RunLogger
 from training.nets import RUNTIME_NETS, build_run_nets, training_only
@@ -61,11 +63,12 @@ class Trainer:
 
     Args:
         cfg: the validated recipe.
-        dataset: items as documented in ``training.data`` (``images`` S×3×H×W, ``K``, ``has_intrinsics``, ...).
+        dataset: items as documented in ``training.data`` (``images`` S×3×H×W, ``K``, ``has_intrinsics``, ...);
+            or one dataset per source named in ``data.alternate`` (the first is the main one: ``mean_loss``).
         opts: run options; ``info``: the DDP position (``distributed.setup()`` when None).
     """
 
-    def __init__(self, cfg: TrainConfig, dataset: Dataset, opts: RunOptions,
+    def __init__(self, cfg: TrainConfig, dataset: Dataset | Mapping[str, Dataset], opts: RunOptions,
                  info: distributed.DistInfo | None = None) -> None:
         self.cfg, self.opts = cfg, opts
         self.info = info or distributed.setup(opts.device)
@@ -77,10 +80,16 @@ class Trainer:
         self.learned_camera: dict[str, Any] | None = None
         """EMA of the learned intrinsics over the samples without CameraInfo (None until a step has seen one)."""
         self.step = 0
-        self.dataset = FlipAugmented(dataset, seed=cfg.seed, enabled=cfg.data.random_flip,
-                                     rotation_deg=cfg.data.random_rotation_deg)
+        sources = dict(dataset) if isinstance(dataset, Mapping) else {'train': dataset}
+        self.datasets = {name: FlipAugmented(ds, seed=cfg.seed, enabled=cfg.data.random_flip,
+                                             rotation_deg=cfg.data.random_rotation_deg) for name, ds in sources.items()}
+        """The data sources by name (one, ``'train'``, unless the recipe alternates several)."""
+        self.dataset = next(iter(self.datasets.values()))
+        self.schedule = self._alternation()
         self.spec = METHODS[cfg.method]
-        self._check_data()
+        self._learns_camera = False
+        for name, ds in self.datasets.items():
+            self._check_data(ds, '' if len(self.datasets) == 1 else f' {name!r}')
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         resume_ckpt = self._resume_checkpoint()
@@ -126,51 +135,50 @@ class Trainer:
     def local_batch(self) -> int:
         return self.cfg.data.batch_size // self.info.world_size
 
-    def _check_data(self) -> None:
-        """Batch and frame counts, and intrinsics: the learned-intrinsics head is on when ANY bag lacks
-        CameraInfo (mixed runs: each sample uses its bag's K when it has one, the learned K otherwise, see
-        ``select_intrinsics``). ``camera`` (the checkpoint's camera) is the CameraInfo of the first bag that
-        has one: measured beats learned; the learned EMA (only over samples without CameraInfo) is the
-        checkpoint's camera when no bag has CameraInfo, and is kept in ``train_config['learned_camera']``.
+    def _alternation(self) -> Alternation:
+        """Which source each step draws from: ``data.alternate``, whose names must be the datasets'."""
+        weights, names = self.cfg.data.alternate, sorted(self.datasets)
+        if not weights:
+            if len(names) != 1:
+                raise TrainingError(f'the run was given the datasets {names} but the recipe has no data.alternate '
+                                    'to say how their steps alternate')
+            return Alternation(tuple(names))
+        if sorted(k for k, v in weights.items() if v) != names:
+            raise TrainingError(f'data.alternate names the sources {sorted(k for k, v in weights.items() if v)}, '
+                                f'the run was given the datasets {names}; give one dataset per source')
+        return Alternation.from_weights(weights)
 
-        Per-bag facts come from the dataset's ``bag_has_intrinsics``/``samples`` (``BagFramesDataset``); any other
-        dataset is judged by its first sample."""
+    def _check_data(self, dataset: FlipAugmented, which: str = '') -> None:
+        """Batch and frame counts, the data the method consumes, and intrinsics (``training.camera``: the
+        learned-intrinsics head is on when any bag lacks CameraInfo; the first CameraInfo is the run's camera)."""
         b, ws = self.cfg.data.batch_size, self.info.world_size
         if b % ws:
             raise TrainingError(f'data.batch_size ({b}) must be divisible by the number of processes ({ws})')
-        if len(self.dataset) < b:
-            raise TrainingError(f'the dataset has {len(self.dataset)} samples, fewer than one batch '
+        if len(dataset) < b:
+            raise TrainingError(f'the dataset{which} has {len(dataset)} samples, fewer than one batch '
                                 f'(data.batch_size = {b}); record a longer drive or lower the batch size')
-        base = self.dataset.base  # un-augmented: an item's K is never the flipped one here
+        base = dataset.base  # un-augmented: an item's K is never the flipped one here
         first = base[0]
         frames = first['images'].shape[0]
         if frames != self.method_frames():
             raise TrainingError(f'method {self.cfg.method!r} needs {self.method_frames()} frames per sample, '
-                                f'the dataset gives {frames} (data.frames)')
+                                f'the dataset{which} gives {frames} (data.frames)')
         missing = [k for k in self.spec.data(self.cfg.loss) if k not in first]
         if missing:
             raise TrainingError(f'method {self.cfg.method!r} (with this recipe\'s loss section) consumes {missing} '
-                                f'per sample; the dataset gives {sorted(first)}')
-        per_bag, samples = getattr(base, 'bag_has_intrinsics', None), getattr(base, 'samples', None)
-        if per_bag is not None and samples is not None:
-            used = sorted({bag for bag, _ in samples})
-            given, lacking = [u for u in used if per_bag[u]], [u for u in used if not per_bag[u]]
-        else:
-            used = [0]
-            given, lacking = ([0], []) if bool(first['has_intrinsics']) else ([], [0])
-        self._learns_camera = bool(lacking)
-        if lacking and not self.model_config.learn_intrinsics:
+                                f'per sample; the dataset{which} gives {sorted(first)}')
+        facts = camera_facts(base)
+        self._learns_camera = self._learns_camera or bool(facts.lacking)
+        if facts.lacking and not self.model_config.learn_intrinsics:
             self.model_config = self.model_config.replace(learn_intrinsics=True)
-            if given:
-                names = ', '.join(str(base.indexes[u].path) for u in lacking[:3]) + (' …' if len(lacking) > 3 else '')
-                print(f'[train] {len(lacking)} of {len(used)} bags have no CameraInfo ({names}): learning intrinsics '
+            if facts.camera is not None:
+                names = ', '.join(facts.lacking_names) + (' …' if facts.lacking > 3 else '')
+                print(f'[train] {facts.lacking} of {facts.used} bags have no CameraInfo ({names}): learning intrinsics '
                       'for their samples (model learn_intrinsics = true); the others use their CameraInfo')
             else:
                 print('[train] the bags have no CameraInfo: learning intrinsics (model learn_intrinsics = true)')
-        if given:
-            item = first if per_bag is None else base[next(n for n, (bag, _) in enumerate(samples) if bag == given[0])]
-            _, _, h, w = item['images'].shape
-            self.camera = {'K': item['K'].double().tolist(), 'width': w, 'height': h}
+        if self.camera is None:
+            self.camera = facts.camera
 
     def method_frames(self) -> int:
         return self.spec.frames
@@ -204,17 +212,23 @@ class Trainer:
             checkpointing.restore_rng(ckpt['rng'])
 
     # ----------------------------------------------------------------------------------------------- data
-    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+    def _loader(self, epoch: int, skip_batches: int, source: str | None = None) -> DataLoader:
+        """Epoch ``epoch`` of ``source`` (default: the first), its first ``skip_batches`` batches left out; each
+        source's order is seeded by the recipe seed, the source's position and the epoch."""
+        names = list(self.datasets)
+        dataset = self.datasets[source or names[0]]
+        seed = self.cfg.seed + 7_919 * names.index(source or names[0])
         sampler = distributed.ResumableDistributedSampler(
-            self.dataset, num_replicas=self.info.world_size, rank=self.info.rank, shuffle=True, seed=self.cfg.seed)
+            dataset, num_replicas=self.info.world_size, rank=self.info.rank, shuffle=True, seed=seed)
         sampler.set_epoch(epoch, skip=skip_batches * self.local_batch)
-        self.dataset.epoch = epoch
-        return DataLoader(self.dataset, batch_size=self.local_batch, sampler=sampler, drop_last=True,
+        dataset.epoch = epoch
+        return DataLoader(dataset, batch_size=self.local_batch, sampler=sampler, drop_last=True,
                           num_workers=self.cfg.data.num_workers, pin_memory=self.info.device.type == 'cuda',
-                          generator=torch.Generator().manual_seed(self.cfg.seed + epoch))
+                          generator=torch.Generator().manual_seed(seed + epoch))
 
-    def batches_per_epoch(self) -> int:
-        return (len(self.dataset) // self.info.world_size) // self.local_batch
+    def batches_per_epoch(self, source: str | None = None) -> int:
+        dataset = self.datasets[source] if source is not None else self.dataset
+        return (len(dataset) // self.info.world_size) // self.local_batch
 
     # ----------------------------------------------------------------------------------------------- steps
     def _schedule(self, step: int) -> None:
@@ -283,15 +297,15 @@ class Trainer:
     # ----------------------------------------------------------------------------------------------- loop
     def fit(self, on_step: Callable[['Trainer'], None] | None = None) -> dict[str, float]:
         """Train until ``max_steps``; returns the last logged scalars. ``on_step`` runs after every step."""
-        # One source today; several (004's synthetic ⇄ real) are more names in the schedule and the loader.
-        batches = MixedBatches(Alternation(('train',)), lambda source, epoch, skip: self._loader(epoch, skip),
-                               {'train': self.batches_per_epoch()}, start_step=self.step)
+        batches = MixedBatches(self.schedule, lambda source, epoch, skip: self._loader(epoch, skip, source),
+                               {s: self.batches_per_epoch(s) for s in self.datasets}, start_step=self.step)
         bar = _progress(self.info.is_main and self.cfg.log.progress_bar, self.step, self.max_steps)
         last: dict[str, float] = {}
         tick, tick_step = time.perf_counter(), self.step
         try:
             while self.step < self.max_steps:
-                _, batch = next(batches)
+                source, batch = next(batches)
+                batch['source'] = source  # which data source this step's batch came from (the step may ask)
                 out = self.train_step(batch)
                 self._after_step(out, bar, batch)
                 if self.step % self.cfg.log.every == 0 or self.step == self.max_steps:
@@ -321,23 +335,16 @@ class Trainer:
 
     def _track_learned_camera(self, K: torch.Tensor, height: int, width: int,
                               batch: dict[str, Any] | None = None) -> None:
-        """Exponential moving average of the learned intrinsics over the batch's samples without CameraInfo
-        (``batch['has_intrinsics']`` false; all when ``batch`` is None), flipped samples' cx mirrored back."""
-        K = K.detach().double().cpu().clone()
+        """Update the learned camera (:func:`~training.camera.learned_camera_ema`) over the batch's samples without
+        CameraInfo (``batch['has_intrinsics']`` false; all when ``batch`` is None)."""
         rows = torch.ones(K.shape[0], dtype=torch.bool)
         if batch is not None and 'has_intrinsics' in batch:
             rows = ~torch.as_tensor(batch['has_intrinsics']).reshape(-1).bool().cpu().expand(K.shape[0])
-        if batch is not None and 'index' in batch and self.dataset.enabled:
-            flipped = torch.tensor([self.dataset.flipped(int(i)) for i in batch['index']], dtype=torch.bool)
-            K[flipped, 0, 2] = (width - 1) - K[flipped, 0, 2]
-        if not bool(rows.any()):
-            return
-        mean = K[rows].mean(0)
-        if self.learned_camera is None:
-            ema = mean
-        else:
-            ema = 0.99 * torch.tensor(self.learned_camera['K'], dtype=torch.float64) + 0.01 * mean
-        self.learned_camera = {'K': ema.tolist(), 'width': width, 'height': height}
+        dataset = self.datasets.get(batch.get('source'), self.dataset) if batch is not None else self.dataset
+        flipped = None
+        if batch is not None and 'index' in batch and dataset.enabled:
+            flipped = torch.tensor([dataset.flipped(int(i)) for i in batch['index']], dtype=torch.bool)
+        self.learned_camera = learned_camera_ema(self.learned_camera, K, height, width, rows, flipped)
 
     def _log(self, out: Any, rate: float, bar: Any) -> dict[str, float]:
         scalars = {f'loss/{k}': float(v.detach()) for k, v in out.losses.items()}
@@ -359,7 +366,7 @@ class Trainer:
             camera=self.camera if self.camera is not None else self.learned_camera, step=self.step,
             optimizer=self.optimizer, rng=checkpointing.capture_rng(), nets=training_only(self.nets),
             train_config={'recipe': self.cfg.to_dict(), 'bags': [str(b) for b in self.opts.bags],
-                          'world_size': self.info.world_size, 'num_samples': len(self.dataset),
+                          'world_size': self.info.world_size, 'num_samples': sum(map(len, self.datasets.values())),
                           'learned_camera': self.learned_camera})
         checkpointing.prune_checkpoints(self.run_dir, self.cfg.log.keep_last)
         return path

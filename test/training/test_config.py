@@ -87,6 +87,8 @@ def test_model_section_is_built_once_and_typed():
     ({'data': {'frames': 3}}, "data.frames: method 'dynamic_scenes' uses 2 frames per sample, got 3"),
     ({'schedule': {'field_burn_in_start': 5, 'field_burn_in_end': 2}}, 'field_burn_in_end (2) must be >='),
     ({'log': {'keep_last': 0}}, 'log: keep_last must be >= 1'),
+    ({'data': {'alternate': {'real': -1}}}, 'data: alternate: alternation weights must be integers >= 0'),
+    ({'data': {'alternate': {'real': 'two'}}}, 'data: alternate: alternation weights must be integers >= 0'),
 ])
 def test_bad_recipes_name_the_key(data, message):
     with pytest.raises(ConfigError) as info:

@@ -54,3 +54,48 @@ def test_resumed_at_any_step_continues_exactly():
 def test_a_source_without_batches_is_refused():
     with pytest.raises(ValueError, match=r"sources without a batch per epoch: \['real'\]"):
         MixedBatches(Alternation(('syn', 'real')), lambda *a: [], {'syn': 2, 'real': 0})
+
+
+def _fakes():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_trainer_alternates_its_datasets_and_resumes_exactly(tmp_path):
+    import torch
+
+    from training.config import config_from_dict
+    from training.trainer import RunOptions, Trainer, TrainingError
+    fakes = _fakes()
+    cfg = config_from_dict({
+        'seed': 2, 'model': {'preset': 'small', 'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4},
+        'data': {'height': 64, 'width': 64, 'batch_size': 2, 'alternate': {'syn': 1, 'real': 2}},
+        'log': {'every': 1, 'image_every': 0, 'checkpoint_every': 3, 'keep_last': 5, 'progress_bar': False}})
+    data = {'syn': fakes.RandomPairs(n=4, seed=1), 'real': fakes.RandomPairs(n=6, seed=2, has_intrinsics=False)}
+
+    def run(out, max_steps, resume=False):
+        trainer = Trainer(cfg, data, RunOptions(out=out, max_steps=max_steps, resume=resume))
+        seen, step = [], trainer.train_step
+
+        def recording(batch):
+            seen.append((batch['source'], batch['images'][:, 0, 0, 0, 0].tolist()))
+            return step(batch)
+        trainer.train_step = recording
+        trainer.fit()
+        return trainer, seen
+
+    straight, seen = run(tmp_path / 'a', 6)
+    assert [s for s, _ in seen] == ['real', 'syn', 'real'] * 2
+    assert straight.model_config.learn_intrinsics  # one source lacks CameraInfo: the head learns for it
+    run(tmp_path / 'b', 3)
+    resumed, rest = run(tmp_path / 'b', 6, resume=True)
+    assert rest == seen[3:]
+    for key, value in straight.depth_net.state_dict().items():
+        assert torch.equal(value, resumed.depth_net.state_dict()[key]), key
+    with pytest.raises(TrainingError, match=r"data.alternate names the sources \['real', 'syn'\], the run was "
+                                            r"given the datasets \['train'\]"):
+        Trainer(cfg, data['syn'], RunOptions(out=tmp_path / 'c'))

@@ -1,9 +1,10 @@
 """The ``data:`` section: how bags become batches."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from training.config.validate import ConfigError
 from training.config.validate import require as _require
 
 
@@ -48,6 +49,11 @@ class DataConfig:
     """Largest frame stride ``pair_selection: parallax`` may pick."""
     min_parallax_px: float = 1.0
     """Image motion, in pixels at the network size, that ``pair_selection: parallax`` requires per frame pair."""
+    alternate: dict[str, int] = field(default_factory=dict)
+    """Several data sources, by name, and how many of each cycle's optimiser steps each gives, e.g.
+    ``{synthetic: 1, real: 2}`` (004 alternates synthetic-supervised and real self-supervised steps); interleaved
+    evenly and resumable (``training.mixing.Alternation.from_weights``). Empty: one source. The trainer is given
+    one dataset per name; each batch carries its ``source`` name."""
 
     def __post_init__(self) -> None:
         _require(self.height >= 16 and self.width >= 16, 'height and width must be >= 16 pixels')
@@ -66,3 +72,9 @@ class DataConfig:
                  f'max_stride ({self.max_stride}) must be >= stride ({self.stride}) with pair_selection parallax')
         _require(self.min_parallax_px > 0.0, f'min_parallax_px must be > 0, got {self.min_parallax_px}')
         _require(bool(self.image_topic), 'image_topic must name a topic')
+        if self.alternate:
+            from training.mixing import Alternation
+            try:
+                Alternation.from_weights(self.alternate)
+            except ValueError as exc:
+                raise ConfigError(f'alternate: {exc}') from None
