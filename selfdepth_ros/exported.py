@@ -122,6 +122,8 @@ def read_export(path: str | Path) -> tuple[ExportMeta, dict[str, dict]]:
     metas = {first['what']: first}
     for what in WHATS:
         if what not in metas:
+            if not files[what].is_file():
+                raise ExportError(f'{path}: the {what} graph of this export, {files[what].name}, is missing beside it')
             metas[what] = _read_sidecar(files[what])
     for key in ('format', 'model_config', 'weights_sha256', 'camera'):
         if metas['depth'].get(key) != metas['motion'].get(key):

@@ -100,6 +100,9 @@ def test_broken_exports_are_refused_with_the_reason(exported, tmp_path):
     with pytest.raises(ExportError, match=rf'{motion_file.name}: no metadata sidecar {side.name} beside it'):
         Predictor(depth_file, device='cpu')
     motion_file.unlink()
+    with pytest.raises(ExportError, match=rf'the motion graph of this export, {motion_file.name}, is missing beside'):
+        Predictor(depth_file, device='cpu')
+    depth_file.unlink()
     with pytest.raises(FileNotFoundError, match='exported graph not found'):
         Predictor(depth_file, device='cpu')
 
@@ -143,3 +146,13 @@ def test_eval_refuses_a_broken_export_with_exit_2(exported, tiny_drive, tmp_path
     assert selfdepth(['eval', '--checkpoint', str(depth_file), '--bag', str(tiny_drive), '--device', 'cpu']) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith('selfdepth eval: ') and 'no metadata sidecar' in err[0]
+
+
+def test_replay_refuses_a_broken_export_before_dds(exported, tiny_drive, tmp_path, capsys):
+    depth_file, motion_file = _copy(exported, tmp_path)
+    motion_file.unlink()
+    assert selfdepth(['replay', '--checkpoint', str(depth_file), '--bag', str(tiny_drive),
+                      '--out', str(tmp_path / 'out')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f'selfdepth replay: {depth_file}: the motion graph of this export, {motion_file.name}, is missing '
+                   'beside it']

@@ -368,8 +368,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     elif opts.checkpoint is not None and not opts.external_node:
         from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
-        try:  # a junk or unsafe file: one line before any DDS is started
-            load_checkpoint(opts.checkpoint)
+        from selfdepth_ros.exported import is_export, read_export
+        try:  # a junk or unsafe file (or an export missing a part): one line before any DDS is started
+            read_export(opts.checkpoint) if is_export(opts.checkpoint) else load_checkpoint(opts.checkpoint)
         except CheckpointError as exc:
             print(f'selfdepth replay: {exc}', file=sys.stderr)
             return 2
