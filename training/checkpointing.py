@@ -105,3 +105,20 @@ def restore_rng(state: dict[str, Any]) -> None:
         random.setstate((s['version'], tuple(int(v) for v in s['internal'].tolist()), s['gauss_next']))
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def comparable_recipe(recipe: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A checkpoint's recipe as ``--resume`` compares it: read by the current validator (older runs wrote the model
+    section as given, not built, and lack keys added since), less the keys that may change on resume without
+    changing the result (display, workers)."""
+    from training.config import ConfigError, config_from_dict
+    if recipe is None:
+        return None
+    try:
+        recipe = config_from_dict(recipe).to_dict()
+    except ConfigError:
+        pass
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in recipe.items()}
+    out.get('log', {}).pop('progress_bar', None)
+    out.get('data', {}).pop('num_workers', None)
+    return out

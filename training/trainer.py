@@ -28,11 +28,11 @@ from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
 from training.augment import FlipAugmented
 from training.camera import camera_facts, learned_camera_ema
-from training.config import ConfigError, TrainConfig, config_from_dict
+from training.config import TrainConfig, stage_at
 from training.logging import RunLogger
 from training.nets import RUNTIME_NETS, build_run_nets, training_only
 from training.nets import load_init_checkpoint  # noqa: F401 - training.cli imports it from here
-from training.methods import METHODS, build_method
+from training.methods import METHODS
 from training.mixing import Alternation, MixedBatches
 
 
@@ -93,7 +93,8 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         resume_ckpt = self._resume_checkpoint()
-        self.model_config, self.nets = build_run_nets(self.model_config, self.spec.nets(cfg.loss), self.info.device,
+        extra = {name: b for weights in self._stage_weights() for name, b in self.spec.nets(weights).items()}
+        self.model_config, self.nets = build_run_nets(self.model_config, extra, self.info.device,
                                                       resume=resume_ckpt, init=opts.init)
         """Every net of the run by name: ``depth``, ``motion`` and those the method's parts add."""
         self.depth_net, self.motion_net = self.nets['depth'], self.nets['motion']
@@ -106,7 +107,8 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self._param_groups(), betas=(o.beta1, o.beta2), weight_decay=o.weight_decay)
         if resume_ckpt is not None:
             self._restore(resume_ckpt)
-        self.method = build_method(cfg)
+        self.steps = [self.spec.build(weights) for weights in self._stage_weights()]
+        """The step callable of each stage (one without ``stages:``)."""
         self.ddp_nets = {name: distributed.wrap(net, self.info) for name, net in self.nets.items()}
         self.ddp_depth, self.ddp_motion = self.ddp_nets['depth'], self.ddp_nets['motion']
         self.logger = RunLogger(self.run_dir, enabled=self.info.is_main,
@@ -135,6 +137,14 @@ class Trainer:
     def local_batch(self) -> int:
         return self.cfg.data.batch_size // self.info.world_size
 
+    def _stage_weights(self) -> list[Any]:
+        return [stage.loss for stage in self.cfg.stages] or [self.cfg.loss]
+
+    @property
+    def method(self) -> Any:
+        """The step callable of the current step's stage."""
+        return self.steps[stage_at(self.cfg.stages, self.step)]
+
     def _alternation(self) -> Alternation:
         """Which source each step draws from: ``data.alternate``, whose names must be the datasets'."""
         weights, names = self.cfg.data.alternate, sorted(self.datasets)
@@ -160,10 +170,10 @@ class Trainer:
         base = dataset.base  # un-augmented: an item's K is never the flipped one here
         first = base[0]
         frames = first['images'].shape[0]
-        if frames != self.method_frames():
-            raise TrainingError(f'method {self.cfg.method!r} needs {self.method_frames()} frames per sample, '
+        if frames != self.spec.frames:
+            raise TrainingError(f'method {self.cfg.method!r} needs {self.spec.frames} frames per sample, '
                                 f'the dataset{which} gives {frames} (data.frames)')
-        missing = [k for k in self.spec.data(self.cfg.loss) if k not in first]
+        missing = sorted({k for w in self._stage_weights() for k in self.spec.data(w) if k not in first})
         if missing:
             raise TrainingError(f'method {self.cfg.method!r} (with this recipe\'s loss section) consumes {missing} '
                                 f'per sample; the dataset{which} gives {sorted(first)}')
@@ -180,9 +190,6 @@ class Trainer:
         if self.camera is None:
             self.camera = facts.camera
 
-    def method_frames(self) -> int:
-        return self.spec.frames
-
     def _resume_checkpoint(self) -> dict[str, Any] | None:
         if not self.opts.resume:
             return None
@@ -190,8 +197,8 @@ class Trainer:
         if path is None:
             raise TrainingError(f'--resume: no checkpoint in {checkpointing.checkpoint_dir(self.run_dir)}')
         ckpt = load_checkpoint(path, map_location=self.info.device)
-        saved = _comparable((ckpt.get('train_config') or {}).get('recipe'))
-        current = _comparable(self.cfg.to_dict())
+        saved = checkpointing.comparable_recipe((ckpt.get('train_config') or {}).get('recipe'))
+        current = checkpointing.comparable_recipe(self.cfg.to_dict())
         if saved is not None and saved != current:
             diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
             raise TrainingError(f'--resume: the recipe differs from the one {path} was trained with (sections '
@@ -350,6 +357,7 @@ class Trainer:
         scalars = {f'loss/{k}': float(v.detach()) for k, v in out.losses.items()}
         scalars = distributed.all_reduce_mean(scalars, self.info)
         scalars.update({'samples_per_s': rate, 'lr': self.optimizer.param_groups[0]['lr'],
+                        **({'stage': stage_at(self.cfg.stages, self.step - 1)} if self.cfg.stages else {}),
                         'field_scale': float(self.motion_net.field_scale)})
         self.logger.scalars(self.step, scalars)
         if bar is not None:
@@ -370,20 +378,6 @@ class Trainer:
                           'learned_camera': self.learned_camera})
         checkpointing.prune_checkpoints(self.run_dir, self.cfg.log.keep_last)
         return path
-
-
-def _comparable(recipe: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A recipe without the keys that may change on resume without changing the result (display, workers)."""
-    if recipe is None:
-        return None
-    try:  # as the current validator reads it: older runs wrote the model section as given, not built
-        recipe = config_from_dict(recipe).to_dict()
-    except ConfigError:
-        pass
-    out = {k: dict(v) if isinstance(v, dict) else v for k, v in recipe.items()}
-    out.get('log', {}).pop('progress_bar', None)
-    out.get('data', {}).pop('num_workers', None)
-    return out
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:

@@ -12,6 +12,7 @@ and an out-of-range value says which range is allowed::
     loss: {rgb_consistency: 2.0, ssim: 3.0, ...}  # loss.py: the method's objective and parts, flat
     schedule: {field_burn_in_start: 10000, field_burn_in_end: 20000, layer_norm_ramp_steps: 10000}  # schedule.py
     log: {every: 10, image_every: 200, checkpoint_every: 500, keep_last: 3}                         # log.py
+    stages: [{name: first, until: 1000, loss: {...}}, {name: second}]      # stages.py (optional)
 """
 from __future__ import annotations
 
@@ -30,11 +31,12 @@ from training.config.loss import (DYNAMIC_SCENES_TERMS, DepthScalePrior, Dynamic
 from training.config.model import model_config_from_dict
 from training.config.optim import OptimConfig
 from training.config.schedule import ScheduleConfig
+from training.config.stages import StageConfig, resolve_stages, stage_at
 from training.config.validate import ConfigError, build, plain, require
 
 __all__ = ['ConfigError', 'DataConfig', 'DYNAMIC_SCENES_TERMS', 'DepthScalePrior', 'DynamicScenesWeights',
            'LogConfig', 'ModelConfig', 'MonodepthWeights', 'OptimConfig', 'ScalePriorWeights', 'ScheduleConfig',
-           'TrainConfig', 'config_from_dict', 'load_config', 'model_config_from_dict']
+           'StageConfig', 'TrainConfig', 'stage_at', 'config_from_dict', 'load_config', 'model_config_from_dict']
 
 
 @dataclass
@@ -53,6 +55,8 @@ class TrainConfig:
     """The method's weights dataclass (``training.methods.Method.weights``)."""
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    stages: tuple[StageConfig, ...] = ()
+    """The run's stages (``stages.py``); empty: one stage with ``loss``."""
 
     def model_config(self) -> ModelConfig:
         """The ``selfdepth_ros.models.ModelConfig`` this recipe trains (its size is ``data.height × data.width``)."""
@@ -60,8 +64,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (YAML/checkpoint safe: only str, int, float, bool, list, dict)."""
-        return plain({f.name: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
-                      for f in dataclasses.fields(self) for v in [getattr(self, f.name)]})
+        return plain(dataclasses.asdict(self))
 
 
 def config_from_dict(data: dict[str, Any], source: str = 'recipe') -> TrainConfig:
@@ -84,6 +87,10 @@ def config_from_dict(data: dict[str, Any], source: str = 'recipe') -> TrainConfi
         raise ConfigError(f'{source}: {exc}') from None
     if 'loss' not in data:
         cfg.loss = method.weights()
+    try:
+        cfg.stages = resolve_stages(cfg.stages, cfg.loss, method.weights)
+    except ConfigError as exc:
+        raise ConfigError(f'{source}: {exc}') from None
     if cfg.data.frames is None:
         cfg.data.frames = method.frames
     require(cfg.data.frames == method.frames, f'{source}: data.frames: method {name!r} uses {method.frames} frames '
