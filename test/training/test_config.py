@@ -5,6 +5,7 @@ import pytest
 
 from training.config import (ConfigError, DynamicScenesWeights, MonodepthWeights, ScheduleConfig, TrainConfig,
                              config_from_dict, load_config)
+from training.methods import METHODS
 
 RECIPES = Path(__file__).resolve().parents[2] / 'config' / 'train'
 
@@ -74,7 +75,7 @@ def test_model_section_is_built_once_and_typed():
     ({'data': {'random_flip': 1}}, 'data.random_flip: expected true/false'),
     ({'optim': {'lr': -1}}, 'optim: lr must be in (0, 1)'),
     ({'optim': {'lr_decay_steps': [1, 'a']}}, 'optim.lr_decay_steps[1]: expected an integer'),
-    ({'method': 'foo'}, "method: expected one of ['dynamic_scenes', 'monodepth_baseline'], got 'foo'"),
+    ({'method': 'foo'}, f"method: expected one of {sorted(METHODS)}, got 'foo'"),  # every method module's name
     ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: depth_scale_prior, depth_prior_metres, rgb_consistency"),
     ({'loss': {'ssim': -1.0}}, 'loss: ssim must be >= 0'),
     ({'loss': {'depth_prior_metres': 0}}, 'loss: depth_prior_metres must be > 0'),
