@@ -12,7 +12,8 @@ A checkpoint is a plain dict saved with ``torch.save`` that loads with ``torch.l
      'rng': dict or None,                  # opaque to this module (training.checkpointing.capture_rng)
      'weights_sha256': str,                # weights_digest(depth_net, motion_net); absent in older files
      'nets': {name: state_dict},           # training-only nets by name (a critic, ...); absent when none
-     'nets_sha256': str}                   # nets_digest(nets); with 'nets' only
+     'nets_sha256': str,                   # nets_digest(nets); with 'nets' only
+     'optimizers': {name: state_dict}}     # the optimisers besides 'optimizer' (training only); absent when none
 
 The runtime (node, export) loads ``depth_net`` and ``motion_net`` and ignores ``nets``; the trainer restores them
 on ``--resume`` (``training.nets``).
@@ -103,11 +104,11 @@ def camera_dict(K: Any, width: int, height: int) -> dict[str, Any]:
 def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth_net: Any, motion_net: Any,
                     camera: dict | None = None, step: int = 0, optimizer: Any = None,
                     train_config: dict | None = None, rng: dict | None = None, nets: dict[str, Any] | None = None,
-                    ) -> Path:
+                    optimizers: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically (temporary file in the same folder, then ``os.replace``).
 
-    ``depth_net``/``motion_net``/``optimizer`` (and ``nets``, the training-only nets by name) may be
-    modules/optimisers or their state dicts; ``camera`` is
+    ``depth_net``/``motion_net``/``optimizer`` (and ``nets``, the training-only nets by name, and ``optimizers``,
+    the optimisers besides the main one by name) may be modules/optimisers or their state dicts; ``camera`` is
     ``camera_dict(...)`` or None. Returns the path. A reader never sees a half-written file. The weights'
     :func:`weights_digest` is stored, and the file gets the usual mode for new files (0666 less the umask, as
     ``open()`` would; ``tempfile.mkstemp`` would leave 0600).
@@ -125,6 +126,8 @@ def save_checkpoint(path: str | Path, *, model_config: ModelConfig | dict, depth
     if nets:
         ckpt[NETS_KEY] = {str(name): _state_dict(net) for name, net in nets.items()}
         ckpt[NETS_HASH_KEY] = nets_digest(ckpt[NETS_KEY])
+    if optimizers:
+        ckpt['optimizers'] = {str(name): _state_dict(opt) for name, opt in optimizers.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f'.{path.name}.{secrets.token_hex(6)}.tmp'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask

@@ -31,6 +31,7 @@ from training.camera import camera_facts, learned_camera_ema
 from training.config import TrainConfig, stage_at
 from training.logging import RunLogger
 from training.nets import RUNTIME_NETS, build_run_nets, training_only
+from training.optimizers import MAIN, build_optimizers, set_learning_rates, step_optimizers
 from training.nets import load_init_checkpoint  # noqa: F401 - training.cli imports it from here
 from training.methods import METHODS
 from training.mixing import Alternation, MixedBatches
@@ -103,8 +104,10 @@ class Trainer:
         if opts.freeze_encoder:
             for net in (self.depth_net, self.motion_net):
                 net.encoder.requires_grad_(False)
-        o = cfg.optim
-        self.optimizer = torch.optim.Adam(self._param_groups(), betas=(o.beta1, o.beta2), weight_decay=o.weight_decay)
+        owned = {k: v for weights in self._stage_weights() for k, v in self.spec.optimizers(weights).items()}
+        self.optimizers = build_optimizers(cfg.optim, self.nets, owned)
+        """The run's optimisers by name (``training.optimizers``): ``main`` and those the parts name."""
+        self.optimizer = self.optimizers[MAIN]
         if resume_ckpt is not None:
             self._restore(resume_ckpt)
         self.steps = [self.spec.build(weights) for weights in self._stage_weights()]
@@ -118,21 +121,6 @@ class Trainer:
             (self.run_dir / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     # ----------------------------------------------------------------------------------------------- set-up
-    def _param_groups(self) -> list[dict[str, Any]]:
-        """Adam groups: every trainable weight of every net at ``optim.lr``; the motion net's log output scales at
-        ``optim.lr × optim.output_scale_lr_factor`` (each group keeps its ``base_lr`` for the decay schedule)."""
-        nets = tuple(self.nets.values())
-        scale_names = ('log_rotation_scale', 'log_translation_scale')
-        scales = [p for n, p in self.motion_net.named_parameters() if n in scale_names and p.requires_grad]
-        ids = {id(p) for p in scales}
-        weights = [p for net in nets for p in net.parameters() if p.requires_grad and id(p) not in ids]
-        o = self.cfg.optim
-        groups = [{'params': weights, 'lr': o.lr, 'base_lr': o.lr}]
-        if scales:
-            lr = o.lr * o.output_scale_lr_factor
-            groups.append({'params': scales, 'lr': lr, 'base_lr': lr})
-        return groups
-
     @property
     def local_batch(self) -> int:
         return self.cfg.data.batch_size // self.info.world_size
@@ -211,6 +199,12 @@ class Trainer:
         if ckpt.get('optimizer') is None:
             raise TrainingError('--resume: the checkpoint has no optimiser state (a deployed model?); use --init')
         self.optimizer.load_state_dict(ckpt['optimizer'])
+        saved = ckpt.get('optimizers') or {}
+        for name, opt in self.optimizers.items():
+            if name != MAIN:
+                if name not in saved:
+                    raise TrainingError(f'--resume: the checkpoint has no state of optimiser {name!r}')
+                opt.load_state_dict(saved[name])
         learned = (ckpt.get('train_config') or {}).get('learned_camera')
         if learned is None and self.camera is None:  # runs from before learned_camera was stored
             learned = ckpt.get('camera')
@@ -244,9 +238,7 @@ class Trainer:
         ramp = randln_ramp(step, self.cfg.schedule.layer_norm_ramp_steps)
         set_randln_ramp(self.depth_net, ramp)
         set_randln_ramp(self.motion_net, ramp)
-        decays = sum(step >= s for s in self.cfg.optim.lr_decay_steps)
-        for group in self.optimizer.param_groups:
-            group['lr'] = group['base_lr'] * self.cfg.optim.lr_decay_factor ** decays
+        set_learning_rates(self.optimizers, self.cfg.optim, step)
 
     def _train_mode(self) -> None:
         for name, net in self.nets.items():
@@ -286,16 +278,11 @@ class Trainer:
     def train_step(self, batch: dict[str, Any]) -> Any:
         """One optimiser step: forward, backward (all-reduced under DDP), global-norm clip, Adam, constraints."""
         out = self.compute_losses(batch)
-        total = out.losses['total']
-        if not torch.isfinite(total):
+        objectives = {MAIN: out.losses['total'], **out.totals}
+        if not all(torch.isfinite(v) for v in objectives.values()):
             raise TrainingError(f'non-finite loss at step {self.step}: '
                                 f'{ {k: float(v) for k, v in out.losses.items()} }')
-        self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        params = [p for g in self.optimizer.param_groups for p in g['params']]
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.optim.grad_clip_norm) \
-            if self.cfg.optim.grad_clip_norm > 0 else torch.tensor(float('nan'))
-        self.optimizer.step()
+        grad_norm = step_optimizers(self.optimizers, objectives, self.cfg.optim.grad_clip_norm)
         self.motion_net.constrain_scales_()
         self.step += 1
         out.losses['grad_norm'] = grad_norm.detach()
@@ -373,6 +360,7 @@ class Trainer:
             depth_net=self.depth_net, motion_net=self.motion_net,
             camera=self.camera if self.camera is not None else self.learned_camera, step=self.step,
             optimizer=self.optimizer, rng=checkpointing.capture_rng(), nets=training_only(self.nets),
+            optimizers={k: v for k, v in self.optimizers.items() if k != MAIN},
             train_config={'recipe': self.cfg.to_dict(), 'bags': [str(b) for b in self.opts.bags],
                           'world_size': self.info.world_size, 'num_samples': sum(map(len, self.datasets.values())),
                           'learned_camera': self.learned_camera})

@@ -94,3 +94,47 @@ def test_checkpoints_hold_every_net_by_name_and_resume_restores_them(toy, tmp_pa
     assert set(tuned.nets) == {'depth', 'motion', 'critic'}  # --init from it: the critic starts fresh
     with pytest.raises(CheckpointError, match="--resume: the checkpoint has no net 'critic'"):
         Trainer(cfg, fakes.RandomPairs(n=4), RunOptions(out=tmp_path / 'old', resume=True))
+
+
+@dataclass
+class DuelWeights:
+    duel: bool = False
+    adversarial: float = 0.0
+    fit: float = 1.0
+
+
+def _duel_terms(w, batch, out, nets):
+    score = nets['judge'](out.depths.log()).mean()
+    return {'adversarial': w.adversarial * score, 'judge/fit': w.fit * (score - 1.0) ** 2}
+
+
+DUEL = Part('duel', DuelWeights, _duel_terms, enabled=lambda w: w.duel, optimizer='judge',
+            nets={'judge': lambda model: torch.nn.Conv2d(1, 1, 3, padding=1)})
+
+
+def test_a_part_with_its_own_optimiser_moves_only_its_own_nets(monkeypatch, tmp_path):
+    monkeypatch.setitem(METHODS, 'toy_duel', Method('toy_duel', DYNAMIC_SCENES, parts=(DUEL,)))
+
+    def run(out, steps=1, **loss):
+        trainer = Trainer(_config('toy_duel', duel=True, **loss), fakes.RandomPairs(n=4),
+                          RunOptions(out=out, max_steps=steps))
+        trainer.fit()
+        return trainer
+
+    a = run(tmp_path / 'a', fit=1.0)
+    assert list(a.optimizers) == ['main', 'judge']
+    judge = {id(p) for p in a.nets['judge'].parameters()}
+    assert not judge & {id(p) for g in a.optimizer.param_groups for p in g['params']}
+    b, c = run(tmp_path / 'b', fit=0.0), run(tmp_path / 'c', fit=1.0, adversarial=5.0)
+    for key, value in a.depth_net.state_dict().items():  # the judge's objective never reaches the depth net
+        assert torch.equal(value, b.depth_net.state_dict()[key]), key
+    assert not torch.equal(a.nets['judge'].weight, b.nets['judge'].weight)  # b's judge did not move: fit 0
+    assert torch.equal(a.nets['judge'].weight, c.nets['judge'].weight)  # the main objective never reaches the judge
+    assert any(not torch.equal(v, c.depth_net.state_dict()[k]) for k, v in a.depth_net.state_dict().items())
+    raw = torch.load(tmp_path / 'a' / 'checkpoints' / 'step_0000001.pt', weights_only=True)
+    assert set(raw['optimizers']) == {'judge'} and raw['optimizers']['judge']['state']
+    resumed = Trainer(_config('toy_duel', duel=True, fit=1.0), fakes.RandomPairs(n=4),
+                      RunOptions(out=tmp_path / 'a', max_steps=2, resume=True))
+    state = resumed.optimizers['judge'].state_dict()['state']
+    assert all(torch.equal(state[i]['exp_avg'], a.optimizers['judge'].state_dict()['state'][i]['exp_avg'])
+               for i in state)

@@ -15,12 +15,14 @@ class StepOutput:
       B×3×H×W (residual field).
     intrinsics: B×3×3 intrinsics the motion net predicted (None without the learned-intrinsics head).
     depths: N×1×H×W every full-resolution depth map the objective predicted (all frames; the parts read it).
+    totals: the objectives of the optimisers besides the main one (``training.methods.parts``), by name.
     """
 
     losses: dict[str, torch.Tensor]
     vis: dict[str, torch.Tensor] = field(default_factory=dict)
     intrinsics: torch.Tensor | None = None
     depths: torch.Tensor | None = None
+    totals: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def select_intrinsics(K: torch.Tensor, has_intrinsics: torch.Tensor | bool,

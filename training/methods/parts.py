@@ -8,13 +8,15 @@ Each objective and part declares, in one place:
 - ``nets``: the nets it adds, by name, each built from the recipe's ``ModelConfig`` (the trainer holds every net
   by name, checkpoints store them by name, the runtime loads only ``depth`` and ``motion``);
 - ``data``: the batch keys it consumes (``'depth_gt'``, ``'semantic_gt'``, … as ``training.data`` names them), so
-  a recipe whose data cannot supply them fails before the first step.
+  a recipe whose data cannot supply them fails before the first step;
+- ``optimizer``: the name of the optimiser that trains its nets (None: the main one, with depth and motion). A
+  term it returns named ``'<optimizer>/<term>'`` is that optimiser's objective, not the main ``'total'`` (a GAN's
+  critic loss); each optimiser's objective reaches only its own nets' gradients.
 
 The objective turns a batch into a :class:`StepOutput`; every enabled part then adds its weighted terms to
 ``losses`` (and to ``'total'``), reading what the objective predicted. Where a later method needs more than one
-loss per step (a GAN's discriminator, alternating supervised / self-supervised steps), the seam is the method's
-:meth:`Method.build` result: the trainer calls it with the batch of the step's data source
-(``training.mixing.Alternation``) and the named nets.
+loss per step, the seams are the optimiser-named terms above and the batch's ``source`` (which data source the
+step's batch came from, ``training.mixing.Alternation``).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class Part:
     frames: int | None = None
     nets: Mapping[str, NetBuilder] = field(default_factory=dict)
     data: tuple[str, ...] = ()
+    optimizer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,17 @@ class Method:
                 out[name] = builder
         return out
 
+    def optimizers(self, weights: Any) -> dict[str, tuple[str, ...]]:
+        """The optimisers besides the main one, by name, with the nets each trains (the enabled parts')."""
+        out: dict[str, tuple[str, ...]] = {}
+        for part in self.enabled_parts(weights):
+            if part.optimizer is not None:
+                if part.optimizer == 'main' or not part.nets:
+                    raise TypeError(f'method {self.name!r}: part {part.name!r} names optimiser {part.optimizer!r}; '
+                                    "it must add nets for it and not be called 'main'")
+                out[part.optimizer] = out.get(part.optimizer, ()) + tuple(part.nets)
+        return out
+
     def data(self, weights: Any) -> tuple[str, ...]:
         """The batch keys the objective and the enabled parts consume."""
         keys = list(self.objective.data)
@@ -120,5 +134,10 @@ class ComposedStep:
             if clash:
                 raise KeyError(f'part {part.name!r} returns loss terms that already exist: {clash}')
             out.losses.update(terms)
-            out.losses['total'] = out.losses['total'] + sum(terms.values())
+            for name, term in terms.items():
+                optimizer = name.split('/')[0] if '/' in name else None
+                if optimizer is None:
+                    out.losses['total'] = out.losses['total'] + term
+                else:
+                    out.totals[optimizer] = out.totals.get(optimizer, 0) + term
         return out
