@@ -150,10 +150,10 @@ class Predictor:
         self.checkpoint_path, self.camera, self.step = path, camera, step
         self.frame_interval_s = interval
 
-    def _engine(self, nets) -> tuple[Engine, ModelConfig, dict[str, int], tuple]:
+    def _engine(self, nets, source: str) -> tuple[Engine, ModelConfig, dict[str, int], tuple]:
         depth_net, motion_net = nets
         counts = {'depth': count_parameters(depth_net), 'motion': count_parameters(motion_net)}
-        return prepare(self.backend, depth_net, motion_net, self.device), depth_net.config, counts, nets
+        return prepare(self.backend, depth_net, motion_net, self.device, source), depth_net.config, counts, nets
 
     def _sized(self, config: ModelConfig) -> ModelConfig:
         size = {k: v for k, v in zip(('height', 'width'), self.input_size or ()) if v}
@@ -171,7 +171,7 @@ class Predictor:
             with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
                 torch.manual_seed(self.seed)
                 nets = build_models(self._sized(model_config or self._untrained_config), device=self.device)
-            engine = self._engine(nets)
+            engine = self._engine(nets, 'untrained')
             with self._lock:
                 self._install(*engine, None, None, 0)
                 self._prev, self._pending_reset = None, 'untrained network loaded'
@@ -190,7 +190,8 @@ class Predictor:
             ckpt = load_checkpoint(path)
             wanted = model_config if model_config is not None else (
                 self._sized(ModelConfig.from_dict(ckpt['model_config'])) if self.input_size else None)
-            installed = (*self._engine(build_models(ckpt, wanted, device=self.device)), path, ckpt.get('camera'),
+            installed = (*self._engine(build_models(ckpt, wanted, device=self.device), 'checkpoint'), path,
+                         ckpt.get('camera'),
                          int(ckpt['step']), frame_interval_s(ckpt))
         with self._lock:
             self._install(*installed)
