@@ -5,6 +5,7 @@
     selfdepth train ... --resume                                       # continue a killed run exactly
     selfdepth train ... --resume --allow-other-bags                    # continue it on another set of bags
     selfdepth train ... --force                                        # start an existing run over
+    selfdepth train ... --source synthetic sim1 sim2 --source real drive1  # the recipe's data.alternate sources
     selfdepth train ... --image-topic /cam/image/compressed --camera-info-topic ''   # other topics, no CameraInfo
     torchrun --nproc_per_node=2 -m training --config ... --bags ... --out runs/ddp   # DDP, same flags
 """
@@ -23,7 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='selfdepth train', description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--config', required=True, type=Path, help='training recipe YAML (config/train/*.yaml)')
-    p.add_argument('--bags', required=True, nargs='+', help='rosbag2 files or folders to train on')
+    p.add_argument('--bags', nargs='+', help='rosbag2 files or folders to train on')
+    p.add_argument('--source', action='append', nargs='+', metavar=('NAME', 'BAG'),
+                   help="instead of --bags: a data source of the recipe's data.alternate, its name and its bags "
+                        '(repeat once per source)')
     p.add_argument('--out', required=True, type=Path, help='run directory (checkpoints/, images/, metrics.csv)')
     p.add_argument('--init', help="start from this checkpoint (fine-tuning; 'shipped' = the model installed with the "
                                   'package); optimiser and step start fresh')
@@ -110,8 +114,31 @@ def resume_bags_refusal(out: Path, bags: list[str], allow_other: bool) -> str | 
             'a new run with --init')
 
 
+def data_sources(args: argparse.Namespace) -> tuple[dict[str, list[str]] | None, str | None]:
+    """The ``--source NAME BAG...`` groups (None with ``--bags``) and the one-line refusal of a bad combination."""
+    if bool(args.bags) == bool(args.source):
+        return None, ('give --bags, or one --source NAME BAG [BAG ...] per source of the recipe\'s data.alternate'
+                      if not args.bags else '--bags and --source exclude each other')
+    if args.bags:
+        return None, None
+    sources: dict[str, list[str]] = {}
+    for name, *bags in args.source:
+        if not bags:
+            return None, f'--source {name}: name the bags of this source after its name'
+        if name in sources:
+            return None, f'--source {name} is given twice'
+        sources[name] = bags
+    return sources, None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    sources, refusal = data_sources(args)
+    if refusal:
+        print(f'selfdepth train: {refusal}', file=sys.stderr)
+        return 2
+    if sources is not None:
+        args.bags = [bag for bags in sources.values() for bag in bags]
     if args.force and args.resume:
         print('selfdepth train: --force and --resume exclude each other (force starts the run over)', file=sys.stderr)
         return 2
@@ -155,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.init:  # a wrong --init fails before the bags are read
             load_init_checkpoint(args.init, cfg.model_config())
-        dataset = build_dataset(cfg, args.bags)
+        dataset = build_dataset(cfg, args.bags) if sources is None else \
+            {name: build_dataset(cfg, bags) for name, bags in sources.items()}
         opts = RunOptions(out=args.out, bags=list(args.bags), init=args.init, resume=args.resume,
                           freeze_encoder=args.freeze_encoder, max_steps=args.max_steps, device=args.device)
         trainer = Trainer(cfg, dataset, opts, info)

@@ -39,3 +39,25 @@ def test_command_line_errors_are_clear(tmp_path, sim_bag, tiny_recipe, capsys):
     assert selfdepth(['train', '--config', str(recipe), '--bags', str(bag), '--out', str(out),
                       '--init', str(evil)]) == 2  # a refused checkpoint is bad input: exit 2, like eval/export
     assert 'refused (weights_only=true)' in capsys.readouterr().err.lower()
+
+
+def test_data_sources_from_the_command_line(tmp_path, sim_bag, tiny_recipe, capsys):
+    import yaml
+    recipe = tiny_recipe()
+    data = yaml.safe_load(recipe.read_text())
+    data['data']['alternate'] = {'syn': 1, 'other': 1}
+    recipe.write_text(yaml.safe_dump(data))
+    first, second, out = sim_bag(1, 8), sim_bag(2, 8), tmp_path / 'run'
+    base = ['train', '--config', str(recipe), '--out', str(out), '--no-progress', '--max-steps', '2']
+    assert selfdepth(base + ['--source', 'syn', str(first), '--source', 'other', str(second)]) == 0
+    assert load_checkpoint(out / 'checkpoints' / 'step_0000002.pt')['train_config']['bags'] == [str(first), str(second)]
+    capsys.readouterr()
+    assert selfdepth(base + ['--bags', str(first), '--source', 'syn', str(first)]) == 2
+    assert '--bags and --source exclude each other' in capsys.readouterr().err
+    assert selfdepth(base + ['--source', 'syn']) == 2
+    assert '--source syn: name the bags' in capsys.readouterr().err
+    assert selfdepth(['train', '--config', str(recipe), '--out', str(tmp_path / 'x')]) == 2
+    assert 'give --bags, or one --source NAME BAG' in capsys.readouterr().err
+    assert selfdepth(base[:4] + [str(tmp_path / 'y'), '--source', 'syn', str(first)]) == 1
+    assert "data.alternate names the sources ['other', 'syn'], the run was given the datasets ['syn']" in \
+        capsys.readouterr().err
