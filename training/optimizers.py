@@ -20,15 +20,20 @@ SCALE_NAMES = ('log_rotation_scale', 'log_translation_scale')
 def build_optimizers(optim: Any, nets: Mapping[str, nn.Module], owned: Mapping[str, tuple[str, ...]]
                      ) -> dict[str, torch.optim.Optimizer]:
     """Adam per optimiser (``optim`` is the recipe's section). ``main``: every trainable weight of the nets no other
-    optimiser ``owned`` at ``optim.lr``, the motion net's log output scales at ``optim.lr ×
-    optim.output_scale_lr_factor``; every other optimiser its nets at ``optim.lr``. Each group keeps its
+    optimiser ``owned`` at ``optim.lr`` (the depth net at ``optim.lr × optim.depth_lr_factor``), the motion net's
+    log output scales at ``optim.lr × optim.output_scale_lr_factor``; every other optimiser its nets at ``optim.lr``. Each group keeps its
     ``base_lr`` for the decay schedule."""
     others = {net for names in owned.values() for net in names}
     scales = [p for n, p in nets['motion'].named_parameters() if n in SCALE_NAMES and p.requires_grad]
     ids = {id(p) for p in scales}
-    weights = [p for name, net in nets.items() if name not in others
+    depth_apart = optim.depth_lr_factor != 1.0
+    weights = [p for name, net in nets.items() if name not in others and not (depth_apart and name == 'depth')
                for p in net.parameters() if p.requires_grad and id(p) not in ids]
     groups = [{'params': weights, 'lr': optim.lr, 'base_lr': optim.lr}]
+    if depth_apart:
+        lr = optim.lr * optim.depth_lr_factor
+        depth = [p for p in nets['depth'].parameters() if p.requires_grad]
+        groups.append({'params': depth, 'lr': lr, 'base_lr': lr})
     if scales:
         lr = optim.lr * optim.output_scale_lr_factor
         groups.append({'params': scales, 'lr': lr, 'base_lr': lr})

@@ -10,7 +10,7 @@ import torch
 
 from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
 from training.checkpointing import list_checkpoints
-from training.config import config_from_dict
+from training.config import ConfigError, config_from_dict
 from training.trainer import RunOptions, Trainer, TrainingError
 
 _spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
@@ -135,6 +135,23 @@ def test_each_recipe_runs_a_step_and_writes_images(tmp_path, method):
     assert (tmp_path / 'images' / 'step_0000001.png').exists()
     with pytest.raises(TrainingError, match='needs 3 frames per sample, the dataset gives 2'):
         Trainer(tiny_config('monodepth_baseline'), fakes.RandomPairs(n=2, frames=2), RunOptions(out=tmp_path / 'x'))
+
+
+def test_depth_lr_factor_puts_the_depth_net_in_its_own_group(tmp_path):
+    cfg = tiny_config('dynamic_scenes', optim={'lr': 1e-3, 'depth_lr_factor': 0.125})
+    trainer = Trainer(cfg, fakes.RandomPairs(n=2, frames=2), RunOptions(out=tmp_path, max_steps=1))
+    groups = trainer.optimizer.param_groups
+    assert [g['lr'] for g in groups] == [1e-3, 1.25e-4, 1e-3]  # motion weights, depth net, output scales
+    assert {id(p) for p in groups[1]['params']} == {id(p) for p in trainer.depth_net.parameters()}
+    assert not {id(p) for p in trainer.depth_net.parameters()} & {id(p) for p in groups[0]['params']}
+    before = [p.detach().clone() for p in trainer.depth_net.parameters()]
+    trainer.fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.depth_net.parameters()))  # it still trains
+
+
+def test_depth_lr_factor_must_be_positive():
+    with pytest.raises(ConfigError, match='depth_lr_factor'):
+        tiny_config('dynamic_scenes', optim={'depth_lr_factor': 0.0})
 
 
 @pytest.mark.parametrize('method', ['dynamic_scenes', 'monodepth_baseline'])
