@@ -9,6 +9,9 @@ camera had also turned by small random angles ``Q`` (a pure-rotation homography 
 camera whatever the depth; the strip that enters the view is filled with the border pixels). The pair's motion
 becomes ``(Q·R, Q·T)``: the motion net sees turns the synthetic streets never have (0.5° per frame at most, where
 a KITTI road turns 2°; ``docs/real_footage.md``).
+
+Random resize and crop (003's depth-cue-preserving augmentation, ``training.scale_crop``): after the flip, the
+sample gains a crop of its resized frames for the depth branch; ``images`` stay the pose branch's full frames.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from typing import Any
 
 import torch
 from torch.utils.data import Dataset
+
+from training.scale_crop import check_scale_range, draw_box, scale_crop_sample
 
 # Per-pixel entries mirrored with the images (last dimension is the image width).
 PER_PIXEL_KEYS = ('images', 'depth_gt', 'moving_mask', 'motion_gt', 'semantic_gt')
@@ -82,21 +87,34 @@ class FlipAugmented(Dataset):
     with ``rotation_deg`` > 0, its last frame turned by angles drawn from the same generator (yaw uniform in
     ±rotation_deg, pitch and roll in ±rotation_deg/4, with probability 1/2).
 
+    With ``scale_range`` (``(low, high)``, ``training.scale_crop``) every item also gains a random resize-and-crop
+    of its frames (``crop_images``, ``crop_K``, ``crop_box``), drawn from its own generator of (seed, e, i), so the
+    flips and rotations are those of a run without it.
+
     Set ``epoch`` before building each epoch's DataLoader. Adds ``'index'`` (int) to every item.
     """
 
-    def __init__(self, base: Dataset, seed: int = 0, enabled: bool = True, rotation_deg: float = 0.0) -> None:
+    def __init__(self, base: Dataset, seed: int = 0, enabled: bool = True, rotation_deg: float = 0.0,
+                 scale_range: tuple[float, float] | None = None) -> None:
         if not 0.0 <= rotation_deg <= 20.0:
             raise ValueError(f'rotation_deg must be in [0, 20], got {rotation_deg!r}')
         self.base, self.seed, self.enabled = base, int(seed), bool(enabled)
         self.rotation_deg = float(rotation_deg)
+        self.scale_range = None if scale_range is None else check_scale_range(scale_range)
         self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.base)  # type: ignore[arg-type]
 
-    def _generator(self, index: int) -> torch.Generator:
-        return torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch * 100_003 + index) % (2 ** 63))
+    def _generator(self, index: int, stream: int = 0) -> torch.Generator:
+        return torch.Generator().manual_seed(
+            (self.seed * 1_000_003 + self.epoch * 100_003 + index + stream * 7_919_117) % (2 ** 63))
+
+    def crop_box(self, index: int, height: int, width: int) -> torch.Tensor | None:
+        """The (x0, y0, sx, sy) crop of item ``index`` this epoch (``training.scale_crop``), or None."""
+        if self.scale_range is None:
+            return None
+        return draw_box(self._generator(index, stream=1), height, width, self.scale_range)
 
     def flipped(self, index: int) -> bool:
         if not self.enabled:
@@ -121,5 +139,8 @@ class FlipAugmented(Dataset):
             item = rotate_last_frame(item, angles)
         if self.flipped(index):
             item = flip_sample(item)
+        box = self.crop_box(index, *item['images'].shape[-2:])
+        if box is not None:
+            item = scale_crop_sample(item, box)
         item['index'] = index
         return item

@@ -31,6 +31,11 @@ class DataConfig:
     random_rotation_deg: float = 0.0
     """Turn the last frame of half the samples by a random camera rotation, yaw within ± this many degrees (pitch and
     roll a quarter of it), by a pure-rotation homography (``training.augment.rotate_last_frame``); 0 = off. Ours."""
+    random_scale_crop: tuple[float, float] | None = None
+    """003's depth-cue-preserving augmentation: ``[low, high]`` resize factors of the network-size frame (uniform,
+    each sample its own), cropped back to the network size for the depth branch, K updated, the motion net on the
+    whole frames and its translation divided by the factor (``training.scale_crop``; 003's 0.5–1.5 of frames twice
+    the pose branch's size is ``[1, 3]``). null = off."""
     min_mean_abs_diff: float = 0.01
     """Drop near-duplicate samples whose mean |I2 - I1| (RGB in [0, 1]) is below this (001); ``pair_selection:
     index`` only."""
@@ -63,6 +68,12 @@ class DataConfig:
         _require(self.stride >= 1, f'stride must be >= 1, got {self.stride}')
         _require(0.0 <= self.random_rotation_deg <= 20.0,
                  f'random_rotation_deg must be in [0, 20], got {self.random_rotation_deg}')
+        if self.random_scale_crop is not None:
+            from training.scale_crop import check_scale_range
+            try:
+                check_scale_range(self.random_scale_crop)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         _require(self.batch_size >= 1, f'batch_size must be >= 1, got {self.batch_size}')
         _require(self.num_workers >= 0, f'num_workers must be >= 0, got {self.num_workers}')
         _require(0.0 <= self.min_mean_abs_diff < 1.0, f'min_mean_abs_diff must be in [0, 1), got {self.min_mean_abs_diff}')
