@@ -93,3 +93,14 @@ def test_common_helpers_reject_bad_input():
         'median': 0.5, 'p10': 0.25}
     with pytest.raises(SystemExit):
         net_latency.main(['--sizes', '100x64'])  # not a multiple of 32: argparse names the size
+
+
+def test_train_profile_parts_add_up(tmp_path):
+    """bench.train_profile on 2 steps: every part is a non-negative share and the shares sum to the step."""
+    from bench import train_profile
+    out = tmp_path / 'train_profile.json'
+    assert train_profile.main(['--steps', '2', '--warmup', '1', '--out', str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result['parts_s']) >= {'nets forward', 'loss forward', 'backward', 'optimiser (Adam, clip)'}
+    assert all(v >= 0 for k, v in result['parts_s'].items() if not k.startswith('between'))
+    assert sum(result['share'].values()) == pytest.approx(1.0)
