@@ -58,12 +58,19 @@ class ModelConfig:
     was 0.015-0.03 m at step 100 (random head: 0.2-0.5 m)."""
     motion_scale_floor: float = 0.001
     """Lower bound of those scales (001's constraint)."""
+    positional_encoding: bool = False
+    """003's neural positional encoding in the depth net: each pixel's normalised (u, v) in the original image
+    through a small MLP into the encoder's stem (``models.positional``). Checkpoints without the field load as
+    False."""
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field and the accepted values when a field is invalid."""
+        if not isinstance(self.positional_encoding, bool):
+            raise ValueError(f'ModelConfig.positional_encoding must be true or false, '
+                             f'got {self.positional_encoding!r}')
         if self.encoder_depth not in ENCODER_DEPTHS:
             raise ValueError(f'ModelConfig.encoder_depth must be one of {ENCODER_DEPTHS}, got {self.encoder_depth!r}')
         if self.norm not in NORMS:

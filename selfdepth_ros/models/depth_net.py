@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
+from .positional import NeuralPositionalEncoding, normalised_positions
 from .resnet import ResNetEncoder
 
 # ImageNet statistics: the input normalisation torchvision-format encoder weights expect.
@@ -78,6 +79,12 @@ class DepthNet(nn.Module):
 
     H and W must be multiples of 32. Normalisation (ImageNet mean/std) happens inside.
     ``net.encoder`` is a torchvision-key-compatible ``ResNetEncoder``.
+
+    With ``config.positional_encoding`` (003 §3.2, neural positional encoding) the net also takes
+    ``positions`` B×2×H×W, each pixel's normalised (u, v) in the original image
+    (``models.positional.normalised_positions``; a training crop passes its window); left out, they are the
+    full frame's, which is what the runtime feeds. They are averaged to the stem's stride-2 grid (exact: they are
+    linear in the pixel), mapped by ``net.positional`` to the stem's width and added to its convolution output.
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
@@ -86,9 +93,21 @@ class DepthNet(nn.Module):
         cfg = self.config
         self.encoder = ResNetEncoder(cfg.encoder_depth, cfg.encoder_width, 3, cfg.norm, cfg.randln_noise_std)
         self.decoder = DepthDecoder(self.encoder.num_channels, cfg.decoder_width, cfg.min_depth)
+        if cfg.positional_encoding:  # no module otherwise: state dicts without it stay as they were
+            self.positional = NeuralPositionalEncoding(cfg.encoder_width)
         self.register_buffer('rgb_mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('rgb_std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, rgb: torch.Tensor, positions: torch.Tensor | None = None) -> list[torch.Tensor]:
         check_image('rgb', rgb, 3)
-        return self.decoder(self.encoder((rgb - self.rgb_mean) / self.rgb_std))
+        stem_bias = None
+        if self.config.positional_encoding:
+            B, _, H, W = rgb.shape
+            if positions is None:
+                positions = normalised_positions(H, W, batch=B, device=rgb.device, dtype=rgb.dtype)
+            if positions.shape != (B, 2, H, W):
+                raise ValueError(f'positions must be {B}×2×{H}×{W} (as rgb), got shape {tuple(positions.shape)}')
+            stem_bias = self.positional(F.avg_pool2d(positions.to(rgb.dtype), 2))
+        elif positions is not None:
+            raise ValueError('positions given to a depth net without positional_encoding (ModelConfig)')
+        return self.decoder(self.encoder((rgb - self.rgb_mean) / self.rgb_std, stem_bias))

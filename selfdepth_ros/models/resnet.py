@@ -80,8 +80,13 @@ class ResNetEncoder(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        f0 = self.relu(self.bn1(self.conv1(x)))
+    def forward(self, x: torch.Tensor, stem_bias: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """``stem_bias`` (B×width×H/2×W/2, optional) is added to the stem convolution's output before its
+        normalisation: how the depth net's positional encoding enters (``DepthNet``)."""
+        stem = self.conv1(x)
+        if stem_bias is not None:
+            stem = stem + stem_bias
+        f0 = self.relu(self.bn1(stem))
         f1 = self.layer1(self.maxpool(f0))
         f2 = self.layer2(f1)
         f3 = self.layer3(f2)
