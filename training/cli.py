@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.init:  # a wrong --init fails before the bags are read
             load_init_checkpoint(args.init, cfg.model_config())
         dataset = build_dataset(cfg, args.bags) if sources is None else \
-            {name: build_dataset(cfg, bags) for name, bags in sources.items()}
+            {name: build_dataset(cfg, bags, source=name) for name, bags in sources.items()}
         opts = RunOptions(out=args.out, bags=list(args.bags), init=args.init, resume=args.resume,
                           freeze_encoder=args.freeze_encoder, max_steps=args.max_steps, device=args.device)
         trainer = Trainer(cfg, dataset, opts, info)

@@ -89,8 +89,12 @@ class Trainer:
         self.schedule = self._alternation()
         self.spec = METHODS[cfg.method]
         self._learns_camera = False
+        owned = sorted({s for w in self._stage_weights() for s in self.spec.owners(w)} - set(self.datasets))
+        if owned:
+            raise TrainingError(f'the loss section supervises the data source(s) {owned} (loss.supervised_source), '
+                                f'the run was given the datasets {sorted(self.datasets)}; name it in data.alternate')
         for name, ds in self.datasets.items():
-            self._check_data(ds, '' if len(self.datasets) == 1 else f' {name!r}')
+            self._check_data(ds, name, '' if len(self.datasets) == 1 else f' {name!r}')
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
         resume_ckpt = self._resume_checkpoint()
@@ -146,7 +150,7 @@ class Trainer:
                                 f'the run was given the datasets {names}; give one dataset per source')
         return Alternation.from_weights(weights)
 
-    def _check_data(self, dataset: FlipAugmented, which: str = '') -> None:
+    def _check_data(self, dataset: FlipAugmented, source: str, which: str = '') -> None:
         """Batch and frame counts, the data the method consumes, and intrinsics (``training.camera``: the
         learned-intrinsics head is on when any bag lacks CameraInfo; the first CameraInfo is the run's camera)."""
         b, ws = self.cfg.data.batch_size, self.info.world_size
@@ -161,7 +165,7 @@ class Trainer:
         if frames != self.spec.frames:
             raise TrainingError(f'method {self.cfg.method!r} needs {self.spec.frames} frames per sample, '
                                 f'the dataset{which} gives {frames} (data.frames)')
-        missing = sorted({k for w in self._stage_weights() for k in self.spec.data(w) if k not in first})
+        missing = sorted({k for w in self._stage_weights() for k in self.spec.data(w, source) if k not in first})
         if missing:
             raise TrainingError(f'method {self.cfg.method!r} (with this recipe\'s loss section) consumes {missing} '
                                 f'per sample; the dataset{which} gives {sorted(first)}')

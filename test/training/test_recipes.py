@@ -27,7 +27,9 @@ def test_recipe_trains_two_steps(recipe, sim_bag, tmp_path):
     cfg = load_config(recipe, {**SHRINK, 'data': {**SHRINK['data'],
                                                   'min_parallax_px': native.data.min_parallax_px * scale}})
     bag = sim_bag(0, 12, width=128, height=96)
-    trainer = Trainer(cfg, build_dataset(cfg, [str(bag)], verbose=False), RunOptions(out=tmp_path, max_steps=2))
+    data = {name: build_dataset(cfg, [str(bag)], verbose=False, source=name) for name in cfg.data.alternate} or \
+        build_dataset(cfg, [str(bag)], verbose=False)  # a recipe's sources all read the synthetic drive here
+    trainer = Trainer(cfg, data, RunOptions(out=tmp_path, max_steps=2))
     before = {k: v.clone() for k, v in trainer.depth_net.state_dict().items()}
     last = trainer.fit()
     assert trainer.step == 2 and torch.isfinite(torch.tensor(last['loss/total']))

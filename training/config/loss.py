@@ -79,6 +79,31 @@ class DynamicScenesWeights(_Weights):
         super().__post_init__()
 
 
+@dataclass
+class SupervisedDepthWeights(_Weights):
+    """004's supervised depth on synthetic frames (eq. 5), alternated with the self-supervised objective on real
+    ones (``training.methods.supervised_depth``): the steps of data source ``supervised_source`` are the masked L1
+    ``supervised_depth · mean |depth − clip(gt)|`` in metres and nothing else; every other source's steps are the
+    method's self-supervised objective. 0 disables it (every step self-supervised, no ground truth read)."""
+
+    supervised_depth: float = 0.0
+    """α_task of eq. (5)/(11): weight of the L1 (metres) against ``/gt/depth`` on the supervised source's steps."""
+    supervised_source: str = 'synthetic'
+    """The ``data.alternate`` source whose batches carry metric ground truth (``depth_gt``) and are supervised."""
+    supervised_min_depth: float = 0.01
+    """Ground truth is clipped to [min, max] metres, as 004 (after T²Net) does with vKITTI's depth."""
+    supervised_max_depth: float = 80.0
+    """Upper clip (the simulator's sky is 1000 m: supervised as this far)."""
+
+    def __post_init__(self) -> None:
+        _require(self.supervised_depth >= 0.0, f'supervised_depth must be >= 0, got {self.supervised_depth}')
+        _require(bool(self.supervised_source), 'supervised_source must name a data.alternate source')
+        _require(0.0 < self.supervised_min_depth < self.supervised_max_depth,
+                 'need 0 < supervised_min_depth < supervised_max_depth, got '
+                 f'{self.supervised_min_depth}, {self.supervised_max_depth}')
+        super().__post_init__()
+
+
 DYNAMIC_SCENES_TERMS = ('rgb_consistency', 'ssim', 'depth_smoothing', 'rotation_cycle_consistency',
                         'translation_cycle_consistency', 'motion_smoothing', 'motion_drift')
 """The seven weighted terms of the 001 loss (eq. 4), in the reference's order."""

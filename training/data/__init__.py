@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ['build_dataset', 'offsets_for']
+__all__ = ['GROUND_TRUTH_KEYS', 'build_dataset', 'consumes_ground_truth', 'offsets_for']
 
 
 def offsets_for(frames: int, stride: int = 1) -> tuple[int, ...]:
@@ -18,10 +18,25 @@ def offsets_for(frames: int, stride: int = 1) -> tuple[int, ...]:
     raise ValueError(f'frames must be 2 or 3, got {frames}')
 
 
-def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, **overrides: Any):
+GROUND_TRUTH_KEYS = ('depth_gt', 'moving_mask', 'motion_gt', 'semantic_gt', 'pose_gt')
+"""The batch keys read from a bag's ground-truth topics (``training.data.dataset``)."""
+
+
+def consumes_ground_truth(cfg: Any, source: str | None = None) -> bool:
+    """Whether any stage of the recipe's method consumes a ground-truth key on ``source``'s batches
+    (``training.methods.Method.data``; None: a source no part owns)."""
+    from training.methods import METHODS
+    method = METHODS[cfg.method]
+    weights = [stage.loss for stage in cfg.stages] or [cfg.loss]
+    return any(k in GROUND_TRUTH_KEYS for w in weights for k in method.data(w, source))
+
+
+def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, source: str | None = None,
+                  **overrides: Any):
     """The recipe's training dataset over ``bags``: frames at the net size from ``data.image_topic``, pairs
     ``(t, t+s)`` or triplets ``(t−s, t, t+s)`` (``s = data.stride``, or per frame by parallax with
-    ``data.pair_selection: parallax``), no ground truth loaded unless ``load_gt=True`` is passed.
+    ``data.pair_selection: parallax``); ground truth is loaded only where the recipe's method consumes it on the
+    batches of ``source`` (a ``data.alternate`` name, e.g. 004's supervised ``synthetic``), or with ``load_gt=True``.
 
     ``cfg`` is a ``training.config.TrainConfig``; ``overrides`` are further
     :class:`~training.data.dataset.BagFramesDataset` arguments (``load_gt``, ``cache_dir``, ...). ``verbose``
@@ -34,7 +49,7 @@ def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, **
                                   min_motion=float(d.min_mean_abs_diff), image_topic=d.image_topic,
                                   camera_info_topic=d.camera_info_topic or None,
                                   pair_selection=d.pair_selection, max_stride=d.max_stride,
-                                  min_parallax_px=d.min_parallax_px, load_gt=False, progress=cfg.log.progress_bar)
+                                  min_parallax_px=d.min_parallax_px, load_gt=consumes_ground_truth(cfg, source), progress=cfg.log.progress_bar)
     kwargs.update(overrides)
     ds = BagFramesDataset(list(bags), (int(d.width), int(d.height)), **kwargs)
     if verbose and int(os.environ.get('RANK', '0')) == 0:

@@ -18,6 +18,7 @@ from training.losses.dynamic_scenes import dynamic_scenes_loss
 from training.methods.common import StepOutput, select_intrinsics
 from training.methods.parts import Method, Objective
 from training.methods.scale_prior import SCALE_PRIOR
+from training.methods.supervised_depth import SUPERVISED_DEPTH
 
 
 class DynamicScenesStep:
@@ -49,4 +50,4 @@ class DynamicScenesStep:
 
 
 DYNAMIC_SCENES = Objective('dynamic_scenes', DynamicScenesWeights, DynamicScenesStep, frames=2)
-METHOD = Method('dynamic_scenes', DYNAMIC_SCENES, parts=(SCALE_PRIOR,))
+METHOD = Method('dynamic_scenes', DYNAMIC_SCENES, parts=(SCALE_PRIOR, SUPERVISED_DEPTH))

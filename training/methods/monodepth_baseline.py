@@ -24,6 +24,7 @@ from training.losses.automask import monodepth_loss
 from training.methods.common import StepOutput, select_intrinsics
 from training.methods.parts import Method, Objective
 from training.methods.scale_prior import SCALE_PRIOR
+from training.methods.supervised_depth import SUPERVISED_DEPTH
 
 
 class MonodepthBaselineStep:
@@ -88,4 +89,4 @@ def _full_size(disparity: torch.Tensor, height: int, width: int) -> torch.Tensor
 
 
 MIN_REPROJECTION = Objective('min_reprojection', MonodepthWeights, MonodepthBaselineStep, frames=3)
-METHOD = Method('monodepth_baseline', MIN_REPROJECTION, parts=(SCALE_PRIOR,))
+METHOD = Method('monodepth_baseline', MIN_REPROJECTION, parts=(SCALE_PRIOR, SUPERVISED_DEPTH))

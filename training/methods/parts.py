@@ -11,7 +11,11 @@ Each objective and part declares, in one place:
   a recipe whose data cannot supply them fails before the first step;
 - ``optimizer``: the name of the optimiser that trains its nets (None: the main one, with depth and motion). A
   term it returns named ``'<optimizer>/<term>'`` is that optimiser's objective, not the main ``'total'`` (a GAN's
-  critic loss); each optimiser's objective reaches only its own nets' gradients.
+  critic loss); each optimiser's objective reaches only its own nets' gradients;
+- ``source`` and ``step``: a part may own the batches of one data source (``data.alternate``): on that source's
+  steps its own ``step`` is the whole objective and neither the base objective nor the other parts run (004's
+  alternating optimiser steps: supervised on synthetic ground truth, self-supervised on real frames); its
+  ``data`` is what that source must supply, and the other sources need none of it.
 
 The objective turns a batch into a :class:`StepOutput`; every enabled part then adds its weighted terms to
 ``losses`` (and to ``'total'``), reading what the objective predicted. Where a later method needs more than one
@@ -58,6 +62,14 @@ class Part:
     nets: Mapping[str, NetBuilder] = field(default_factory=dict)
     data: tuple[str, ...] = ()
     optimizer: str | None = None
+    source: Callable[[Any], str] | None = None
+    """The data source whose batches the part owns, from its weights (None: it owns none)."""
+    step: Callable[[Any], Callable[[dict[str, Any], Mapping[str, Any]], StepOutput]] | None = None
+    """With ``source``: ``step(weights)`` returns ``(batch, nets) -> StepOutput`` for the owned source's steps."""
+
+    def __post_init__(self) -> None:
+        if (self.source is None) != (self.step is None):
+            raise TypeError(f'part {self.name!r}: a part owning a data source needs both source and step')
 
 
 @dataclass(frozen=True)
@@ -108,25 +120,48 @@ class Method:
                 out[part.optimizer] = out.get(part.optimizer, ()) + tuple(part.nets)
         return out
 
-    def data(self, weights: Any) -> tuple[str, ...]:
-        """The batch keys the objective and the enabled parts consume."""
+    def owners(self, weights: Any) -> dict[str, Part]:
+        """The data sources an enabled part owns (``Part.source``), by name, and that part."""
+        out: dict[str, Part] = {}
+        for part in self.enabled_parts(weights):
+            if part.source is not None:
+                name = part.source(weights)
+                if name in out:
+                    raise TypeError(f'method {self.name!r}: source {name!r} is owned by both part '
+                                    f'{out[name].name!r} and part {part.name!r}')
+                out[name] = part
+        return out
+
+    def data(self, weights: Any, source: str | None = None) -> tuple[str, ...]:
+        """The batch keys the steps on ``source``'s batches consume: the owning part's (``Part.source``), else the
+        objective's and those of the enabled parts that own no source (``source`` None: a source no part owns)."""
+        owner = self.owners(weights).get(source) if source is not None else None
+        if owner is not None:
+            return tuple(owner.data)
         keys = list(self.objective.data)
         for part in self.enabled_parts(weights):
-            keys += [k for k in part.data if k not in keys]
+            if part.source is None:
+                keys += [k for k in part.data if k not in keys]
         return tuple(keys)
 
     def build(self, weights: Any) -> 'ComposedStep':
         """The step callable ``(batch, nets) -> StepOutput`` for these weights."""
-        return ComposedStep(self.objective.step(weights), self.enabled_parts(weights), weights)
+        owned = {name: part.step(weights) for name, part in self.owners(weights).items()}
+        return ComposedStep(self.objective.step(weights), self.enabled_parts(weights), weights, owned)
 
 
 class ComposedStep:
-    """The objective's step, then each enabled part's terms added to ``losses`` and ``'total'``."""
+    """The objective's step, then each enabled part's terms added to ``losses`` and ``'total'``; on the batches of
+    a source a part owns (``batch['source']``), that part's own step instead."""
 
-    def __init__(self, objective: Callable[..., StepOutput], parts: tuple[Part, ...], weights: Any) -> None:
+    def __init__(self, objective: Callable[..., StepOutput], parts: tuple[Part, ...], weights: Any,
+                 owned: Mapping[str, Callable[..., StepOutput]] | None = None) -> None:
         self.objective, self.parts, self.weights = objective, parts, weights
+        self.owned = dict(owned or {})
 
     def __call__(self, batch: dict[str, Any], nets: Mapping[str, Any]) -> StepOutput:
+        if batch.get('source') in self.owned:
+            return self.owned[batch['source']](batch, nets)
         out = self.objective(batch, nets)
         for part in self.parts:
             terms = part.apply(self.weights, batch, out, nets)
