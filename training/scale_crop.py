@@ -29,6 +29,8 @@ from selfdepth_ros.geometry import crop_intrinsics, pixel_grid, resample, scale_
 
 CROP_KEYS = ('crop_images', 'crop_K', 'crop_box')
 """What a sample gains when the recipe sets ``data.random_scale_crop``."""
+CROP_METHODS = ('dynamic_scenes',)
+"""The methods whose objective takes the crop (``training.methods.pair_forward``); others refuse the key."""
 
 
 def check_scale_range(scale_range: tuple[float, float]) -> tuple[float, float]:

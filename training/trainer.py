@@ -83,7 +83,8 @@ class Trainer:
         self.step = 0
         sources = dict(dataset) if isinstance(dataset, Mapping) else {'train': dataset}
         self.datasets = {name: FlipAugmented(ds, seed=cfg.seed, enabled=cfg.data.random_flip,
-                                             rotation_deg=cfg.data.random_rotation_deg) for name, ds in sources.items()}
+                                             rotation_deg=cfg.data.random_rotation_deg,
+                                             scale_range=cfg.data.random_scale_crop) for name, ds in sources.items()}
         """The data sources by name (one, ``'train'``, unless the recipe alternates several)."""
         self.dataset = next(iter(self.datasets.values()))
         self.schedule = self._alternation()

@@ -95,6 +95,9 @@ def config_from_dict(data: dict[str, Any], source: str = 'recipe') -> TrainConfi
         cfg.data.frames = method.frames
     require(cfg.data.frames == method.frames, f'{source}: data.frames: method {name!r} uses {method.frames} frames '
                                               f'per sample, got {cfg.data.frames}')
+    from training.scale_crop import CROP_METHODS
+    require(cfg.data.random_scale_crop is None or name in CROP_METHODS,
+            f'{source}: data.random_scale_crop: method {name!r} does not take crops; methods that do: {CROP_METHODS}')
     try:
         cfg.model = model_config_from_dict(model, cfg.data.height, cfg.data.width)
     except ConfigError as exc:
