@@ -45,25 +45,50 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def newest_loadable(run_dir: str | Path, map_location: Any = 'cpu'
+                    ) -> tuple[Path, dict[str, Any], list[tuple[Path, str]]] | None:
+    """The newest checkpoint of the run that loads: ``(path, checkpoint, skipped)`` with ``skipped`` the newer
+    ones that did not (path, reason), newest first; None when the run has none. Raises the newest one's
+    ``CheckpointError`` when none loads (a corrupt newest file, e.g. a disk filled mid-run, falls back)."""
+    from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
+    skipped: list[tuple[Path, str]] = []
+    first_error: CheckpointError | None = None
+    for _, path in reversed(list_checkpoints(run_dir)):
+        try:
+            return path, load_checkpoint(path, map_location=map_location), skipped
+        except CheckpointError as exc:
+            first_error = first_error or exc
+            skipped.append((path, str(exc)))
+        except FileNotFoundError:  # pruned meanwhile
+            continue
+    if first_error is not None:
+        raise first_error
+    return None
+
+
 def trained_bags(run_dir: str | Path) -> tuple[Path, list[str]] | None:
     """The newest checkpoint of the run that loads, and the bags it was trained on (``train_config['bags']``);
     None when the run has no checkpoint or it does not name its bags. Raises the newest one's
     ``CheckpointError`` when none loads."""
-    from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
-    first_error: CheckpointError | None = None
-    for _, path in reversed(list_checkpoints(run_dir)):
-        try:
-            ckpt = load_checkpoint(path)
-        except CheckpointError as exc:
-            first_error = first_error or exc
-            continue
-        except FileNotFoundError:  # pruned meanwhile
-            continue
-        bags = (ckpt.get('train_config') or {}).get('bags')
-        return (path, [str(b) for b in bags]) if isinstance(bags, list) else None
-    if first_error is not None:
-        raise first_error
-    return None
+    found = newest_loadable(run_dir)
+    if found is None:
+        return None
+    path, ckpt, _ = found
+    bags = (ckpt.get('train_config') or {}).get('bags')
+    return (path, [str(b) for b in bags]) if isinstance(bags, list) else None
+
+
+_TEMP = re.compile(r'^\.step_\d{7,}\.pt\.[0-9a-f]{12}\.tmp$')
+
+
+def remove_orphaned_temp_files(run_dir: str | Path) -> list[Path]:
+    """Delete the temp files a killed run left behind (``.step_NNNNNNN.pt.<12 hex>.tmp``, the names
+    ``selfdepth_ros.checkpoint.save_checkpoint`` writes before its rename); nothing else is touched."""
+    folder = checkpoint_dir(run_dir)
+    doomed = [p for p in folder.iterdir() if _TEMP.match(p.name) and p.is_file()] if folder.is_dir() else []
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed
 
 
 def prune_checkpoints(run_dir: str | Path, keep_last: int) -> list[Path]:

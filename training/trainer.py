@@ -12,6 +12,7 @@ Determinism (what makes ``--resume`` continue exactly where a killed run stopped
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader, Dataset
 
-from selfdepth_ros.checkpoint import load_checkpoint, save_checkpoint
+from selfdepth_ros.checkpoint import save_checkpoint
 from selfdepth_ros.models import set_randln_ramp
 from selfdepth_ros.models.layers import randln_ramp
 from training import checkpointing, distributed
@@ -123,6 +124,7 @@ class Trainer:
                                 resume_step=self.step if resume_ckpt is not None else None)
         if self.info.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            checkpointing.remove_orphaned_temp_files(self.run_dir)
             (self.run_dir / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     # ----------------------------------------------------------------------------------------------- set-up
@@ -186,10 +188,12 @@ class Trainer:
     def _resume_checkpoint(self) -> dict[str, Any] | None:
         if not self.opts.resume:
             return None
-        path = checkpointing.latest_checkpoint(self.run_dir)
-        if path is None:
+        found = checkpointing.newest_loadable(self.run_dir, map_location=self.info.device)
+        if found is None:
             raise TrainingError(f'--resume: no checkpoint in {checkpointing.checkpoint_dir(self.run_dir)}')
-        ckpt = load_checkpoint(path, map_location=self.info.device)
+        path, ckpt, skipped = found
+        for bad, reason in skipped:
+            print(f'[train] --resume: {bad.name} does not load ({reason}); resuming from {path.name}', file=sys.stderr)
         saved = checkpointing.comparable_recipe((ckpt.get('train_config') or {}).get('recipe'))
         current = checkpointing.comparable_recipe(self.cfg.to_dict())
         if saved is not None and saved != current:

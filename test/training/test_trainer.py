@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
-from training.checkpointing import list_checkpoints
+from training.checkpointing import (checkpoint_path, list_checkpoints, newest_loadable,
+                                    remove_orphaned_temp_files)
 from training.config import ConfigError, config_from_dict
 from training.trainer import RunOptions, Trainer, TrainingError
 
@@ -170,3 +171,48 @@ def test_scale_prior_term_and_output_scale_learning_rate(tmp_path, method):
     assert prior > 0 and float(out.losses['total']) >= prior
     trainer.fit()  # step 1 onwards: both groups decayed by the same factor
     assert [g['lr'] for g in trainer.optimizer.param_groups] == [5e-4, 0.025]
+
+
+# --resume with a corrupt newest checkpoint, and temp files of a killed save (issue 12)
+def _corrupt(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])  # a file cut short (a failed copy or filesystem)
+
+
+def test_resume_falls_back_to_the_previous_checkpoint_when_the_newest_is_corrupt(tmp_path, capsys):
+    Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=4)).fit()
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [2, 4]
+    _corrupt(checkpoint_path(tmp_path, 4))
+    resumed = Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=6, resume=True))
+    assert resumed.step == 2
+    err = capsys.readouterr().err
+    assert 'step_0000004.pt does not load' in err and 'resuming from step_0000002.pt' in err
+    resumed.fit()
+    assert newest_loadable(tmp_path)[0] == checkpoint_path(tmp_path, 6)
+
+
+def test_no_loadable_checkpoint_raises_the_newest_ones_error(tmp_path):
+    Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=2)).fit()
+    _corrupt(checkpoint_path(tmp_path, 2))
+    with pytest.raises(CheckpointError):
+        newest_loadable(tmp_path)
+
+
+def test_orphaned_temp_files_are_removed_and_nothing_else(tmp_path):
+    folder = tmp_path / 'checkpoints'
+    folder.mkdir()
+    orphan = folder / '.step_0000004.pt.0123456789ab.tmp'
+    keep = [folder / 'notes.tmp', folder / '.step_0000004.pt.short.tmp', folder / 'step_0000002.pt']
+    for path in [orphan, *keep]:
+        path.write_bytes(b'x')
+    assert remove_orphaned_temp_files(tmp_path) == [orphan]
+    assert not orphan.exists() and all(p.exists() for p in keep)
+    assert remove_orphaned_temp_files(tmp_path / 'no_such_run') == []
+
+
+def test_a_new_trainer_cleans_the_temp_files_of_a_killed_save(tmp_path):
+    folder = tmp_path / 'checkpoints'
+    folder.mkdir(parents=True)
+    orphan = folder / '.step_0000002.pt.abcdefabcdef.tmp'
+    orphan.write_bytes(b'half a checkpoint')
+    Trainer(tiny_config(), fakes.RandomPairs(n=4), RunOptions(out=tmp_path, max_steps=1))
+    assert not orphan.exists()
