@@ -12,6 +12,7 @@ import numpy as np
 
 from . import conversions as cv
 from .odometry import camera_to_base
+from .params import output_frame
 from .pairing import Frame
 
 
@@ -24,7 +25,11 @@ class PerceptionOutputs:
         return enabled and pub.get_subscription_count() > 0
 
     def _publish(self, frame: Frame, pred, p: dict) -> None:
-        stamp, cam = frame.stamp_ns, p['camera_frame'] or frame.msg.header.frame_id or 'camera_optical_frame'
+        stamp, cam = frame.stamp_ns, p['camera_frame']
+        if not cam:
+            cam, problem = output_frame(frame.msg.header.frame_id)
+            if problem:
+                self._warn('frame_id', f'{problem} (input {self.image_sub.topic_name})', period_s=30.0)
         dt = (stamp - self._prev_stamp_ns) * 1e-9 if self._prev_stamp_ns is not None else None
         self._prev_stamp_ns = stamp
         ego = pred.ego

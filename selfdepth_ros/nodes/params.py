@@ -41,6 +41,23 @@ def _frame(v: str) -> str | None:
         'must be a tf2 frame id (letters, digits, _ . - /, no spaces, no leading /)'
 
 
+DEFAULT_CAMERA_FRAME = 'camera_optical_frame'
+
+
+def output_frame(incoming: str) -> tuple[str, str | None]:
+    """The frame id the outputs get when ``camera_frame`` is empty: the input image's, with a leading '/' dropped
+    (ROS 1 style; tf2 refuses it), or ``DEFAULT_CAMERA_FRAME`` when that is empty or still not a tf2 frame id.
+    Returns ``(frame, why it differs from incoming)``, the reason None when it is used as it is."""
+    if not incoming:
+        return DEFAULT_CAMERA_FRAME, f"the image has no header.frame_id: using '{DEFAULT_CAMERA_FRAME}'"
+    stripped = incoming.lstrip('/')
+    if stripped and _frame(stripped) is None:
+        return stripped, None if stripped == incoming else \
+            f"image header.frame_id {incoming!r} has a leading '/', which tf2 refuses: using {stripped!r}"
+    return DEFAULT_CAMERA_FRAME, (f'image header.frame_id {incoming!r} is not a tf2 frame id (letters, digits, '
+                                  f"_ . - /, no spaces): using '{DEFAULT_CAMERA_FRAME}'; set camera_frame")
+
+
 def _frame_required(v: str) -> str | None:
     return 'must not be empty (a tf2 frame id is required)' if not v else _frame(v)
 

@@ -194,17 +194,16 @@ class Harness:
             assert time.monotonic() < deadline, f'timed out waiting for {what}'
             time.sleep(0.01)
 
-    def send(self, rgb, stamp_ns, info=True, encoding='rgb8', K_info=K_TEST, expect=True):
+    def send(self, rgb, stamp_ns, info=True, encoding='rgb8', K_info=K_TEST, expect=True, frame_id='cam_optical'):
         """Publish one frame (and its CameraInfo); wait for its depth when ``expect``."""
         n = len(self.got['depth'])
         if info:
             self.info_pub.publish(cv.camera_info_msg(K_info, rgb.shape[1], rgb.shape[0], stamp_ns, 'cam_optical'))
         if isinstance(self.img_pub.msg_type(), CompressedImage):
-            msg = CompressedImage(header=cv.header(stamp_ns, 'cam_optical'), format='png',
+            msg = CompressedImage(header=cv.header(stamp_ns, frame_id), format='png',
                                   data=encode_compressed(rgb, 'png'))
         else:
-            msg = cv.image_msg(rgb if encoding == 'rgb8' else rgb[:, :, ::-1].copy(), encoding, stamp_ns,
-                               'cam_optical')
+            msg = cv.image_msg(rgb if encoding == 'rgb8' else rgb[:, :, ::-1].copy(), encoding, stamp_ns, frame_id)
         self.img_pub.publish(msg)
         if expect:
             self.wait(lambda: len(self.got['depth']) > n, 10, f'depth of frame {stamp_ns}')
