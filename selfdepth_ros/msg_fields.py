@@ -92,17 +92,25 @@ MIN_FOCAL_PX, MAX_FOCAL_PX = 1.0, 1e6
 view near 180° on a 2-pixel image), as is a non-finite one."""
 
 
-def camera_info_K(msg: Any) -> np.ndarray:
-    """3×3 intrinsics of a ``sensor_msgs/CameraInfo`` (``k``; an rclpy or a rosbags message); raises ValueError
-    naming what is absurd: a non-finite value, ``fx``/``fy`` < 1 or > 1e6 px, or a principal point more than one
-    image width (height) outside the image."""
-    K = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
+def intrinsics_problem(K: np.ndarray, width: int = 0, height: int = 0) -> str | None:
+    """What is absurd in a 3×3 pinhole ``K`` (None when nothing is): a non-finite value, ``fx``/``fy`` < 1 or > 1e6
+    px, or (with the image size) a principal point more than one image width (height) outside the image."""
+    K = np.asarray(K, dtype=np.float64).reshape(3, 3)
     fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
     if not np.all(np.isfinite(K)) or not (MIN_FOCAL_PX <= fx <= MAX_FOCAL_PX and MIN_FOCAL_PX <= fy <= MAX_FOCAL_PX):
-        raise ValueError(f'CameraInfo.k has no valid focal length (fx={fx}, fy={fy}; need finite, '
-                         f'{MIN_FOCAL_PX:g} <= f <= {MAX_FOCAL_PX:g} px)')
-    w, h = int(msg.width), int(msg.height)
-    if w > 0 and h > 0 and not (-w <= cx <= 2 * w and -h <= cy <= 2 * h):
-        raise ValueError(f'CameraInfo.k has its principal point (cx={cx}, cy={cy}) more than one image size '
-                         f'outside the {w}x{h} image')
+        return (f'no valid focal length (fx={fx}, fy={fy}; need finite, '
+                f'{MIN_FOCAL_PX:g} <= f <= {MAX_FOCAL_PX:g} px)')
+    if width > 0 and height > 0 and not (-width <= cx <= 2 * width and -height <= cy <= 2 * height):
+        return (f'its principal point (cx={cx}, cy={cy}) more than one image size outside the '
+                f'{width}x{height} image')
+    return None
+
+
+def camera_info_K(msg: Any) -> np.ndarray:
+    """3×3 intrinsics of a ``sensor_msgs/CameraInfo`` (``k``; an rclpy or a rosbags message); raises ValueError
+    naming what is absurd (:func:`intrinsics_problem`)."""
+    K = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
+    problem = intrinsics_problem(K, int(msg.width), int(msg.height))
+    if problem:
+        raise ValueError(f'CameraInfo.k has {problem}')
     return K

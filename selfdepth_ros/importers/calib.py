@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from selfdepth_ros.importers.source import SourceError, require_file
+from selfdepth_ros.msg_fields import intrinsics_problem
 
 __all__ = ['read_rows', 'read_intrinsics', 'check_K', 'scale_K', 'KittiRawCalib', 'read_kitti_raw_calib']
 
@@ -36,10 +37,12 @@ def read_rows(path: Path) -> list[tuple[str | None, np.ndarray]]:
 
 
 def check_K(K: np.ndarray, where: str) -> np.ndarray:
+    """``K`` as a 3×3 float array; SourceError unless it is a pinhole matrix the node and trainer accept
+    (``msg_fields.intrinsics_problem``: the same rule, so an import never writes a CameraInfo they refuse)."""
     K = np.asarray(K, dtype=np.float64).reshape(3, 3)
-    if not np.all(np.isfinite(K)) or K[0, 0] <= 0 or K[1, 1] <= 0 or not np.allclose(K[2], [0, 0, 1]):
-        raise SourceError(f'{where}: not a pinhole intrinsics matrix (need fx, fy > 0 and last row 0 0 1): '
-                          f'{K.reshape(-1).tolist()}')
+    problem = intrinsics_problem(K) if np.allclose(K[2], [0, 0, 1]) else 'a last row other than 0 0 1'
+    if problem:
+        raise SourceError(f'{where}: not a usable pinhole intrinsics matrix ({problem}): {K.reshape(-1).tolist()}')
     return K
 
 

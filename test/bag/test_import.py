@@ -19,6 +19,7 @@ from selfdepth_ros.bag.index import FrameIndex
 from selfdepth_ros.bag.reader import BagReader
 from selfdepth_ros.importers import detect
 from selfdepth_ros.importers.calib import read_intrinsics
+from selfdepth_ros.importers.source import SourceError
 from selfdepth_ros.importers.cli import main
 from selfdepth_ros.importers.oxts import EARTH_RADIUS, oxts_imu_poses
 from selfdepth_ros.importers.record import DEFAULT_START_NS
@@ -215,6 +216,15 @@ def test_calib_formats(tmp_path):
     np.testing.assert_allclose(read_intrinsics(tmp_path / 'named.txt', camera=2)[1], P)
     np.testing.assert_allclose(read_intrinsics(tmp_path / 'bare.txt', camera=0)[0], P[:, :3])
 
+
+
+@pytest.mark.parametrize('k, why', [('1e-300 0 600 0 700 180 0 0 1', 'no valid focal length'),
+                                    ('700 0 600 0 nan 180 0 0 1', 'no valid focal length'),
+                                    ('700 0 600 0 700 180 0 1 1', 'last row')])
+def test_calib_with_absurd_intrinsics_is_refused_by_the_nodes_rule(tmp_path, k, why):
+    (tmp_path / 'k.txt').write_text(f'K: {k}\n')
+    with pytest.raises(SourceError, match=why):
+        read_intrinsics(tmp_path / 'k.txt')
 
 # -- errors: exit code 2, one line naming the file, nothing left behind -------------------------------------
 def _fail(capsys, argv, *needles):
