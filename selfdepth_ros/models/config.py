@@ -33,6 +33,9 @@ class ModelConfig:
     """Predict the dense residual (object) translation field ``T_obj``; False = ego-motion only (baseline)."""
     learn_intrinsics: bool = False
     """Add 001's intrinsics head (fx, fy, cx, cy) to the motion net, for cameras without CameraInfo."""
+    square_pixels: bool = False
+    """Ours, not 001: the learned intrinsics have fx = fy (the geometric mean of the head's two focal lengths), as
+    nearly every camera has. Measured on the dash-cam (bench/real.py, 3 seeds): without it fy/fx came out 0.64."""
     norm: str = 'randln'
     """Normalisation in the encoders: ``'randln'`` (001's randomized layer norm) or ``'batch'`` (BatchNorm)."""
     randln_noise_std: float = 0.5
@@ -68,6 +71,8 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field and the accepted values when a field is invalid."""
+        if not isinstance(self.square_pixels, bool):
+            raise ValueError(f'ModelConfig.square_pixels must be true or false, got {self.square_pixels!r}')
         if not isinstance(self.positional_encoding, bool):
             raise ValueError(f'ModelConfig.positional_encoding must be true or false, '
                              f'got {self.positional_encoding!r}')
