@@ -34,8 +34,9 @@ class ModelConfig:
     learn_intrinsics: bool = False
     """Add 001's intrinsics head (fx, fy, cx, cy) to the motion net, for cameras without CameraInfo."""
     square_pixels: bool = False
-    """Ours, not 001: the learned intrinsics have fx = fy (the geometric mean of the head's two focal lengths), as
-    nearly every camera has. Measured on the dash-cam (bench/real.py, 3 seeds): without it fy/fx came out 0.64."""
+    """Ours, not 001: the learned intrinsics have square pixels in the bag's own image (fx = fy there, the geometric
+    mean of the head's two; the net-size K keeps the resize's aspect), as nearly every camera has. Applied in
+    training (``training.methods.common.square_in_source``). Without it the dash-cam's fy/fx came out 0.64."""
     norm: str = 'randln'
     """Normalisation in the encoders: ``'randln'`` (001's randomized layer norm) or ``'batch'`` (BatchNorm)."""
     randln_noise_std: float = 0.5

@@ -172,15 +172,13 @@ class MotionNet(nn.Module):
         return MotionOutput(rotation, translation, residual, intrinsics)
 
     def _intrinsics(self, bottleneck: torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """001's intrinsics head: focal lengths ``softplus(·)·(W, H)`` (their geometric mean for both with
-        ``square_pixels``), centre ``(o + 0.5)·(W, H) − 0.5`` px.
+        """001's intrinsics head: focal lengths ``softplus(·)·(W, H)``, centre ``(o + 0.5)·(W, H) − 0.5`` px
+        (``ModelConfig.square_pixels`` is applied by the trainer, which knows each bag's image size).
 
         The −0.5 moves 001's corner-origin centre to this project's pixel-centre convention.
         """
         size = bottleneck.new_tensor([width, height])
         foci = F.softplus(self.foci(bottleneck)[:, :, 0, 0]) * size
-        if self.config.square_pixels:
-            foci = foci.prod(dim=1, keepdim=True).sqrt().expand(-1, 2)  # fx = fy = sqrt(fx·fy)
         centre = (self.offsets(bottleneck)[:, :, 0, 0] + 0.5) * size - 0.5
         zero, one = torch.zeros_like(foci[:, 0]), torch.ones_like(foci[:, 0])
         rows = [foci[:, 0], zero, centre[:, 0], zero, foci[:, 1], centre[:, 1], zero, zero, one]

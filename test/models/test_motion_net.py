@@ -154,21 +154,3 @@ def test_rescale_rotation_keeps_every_output_and_sets_the_scale():
     with pytest.raises(ValueError, match='rotation scale must be >'):
         net.rescale_rotation_(0.0)
 
-
-def test_square_pixels_gives_fx_equal_fy_at_the_geometric_mean(tiny):
-    torch.manual_seed(0)
-    free = MotionNet(tiny.replace(learn_intrinsics=True)).eval()
-    square = MotionNet(tiny.replace(learn_intrinsics=True, square_pixels=True)).eval()
-    square.load_state_dict(free.state_dict())  # same weights: only the head's last step differs
-    inputs = _pair(tiny)
-    K_free, K_sq = free(*inputs).intrinsics, square(*inputs).intrinsics
-    torch.testing.assert_close(K_sq[:, 0, 0], K_sq[:, 1, 1])
-    torch.testing.assert_close(K_sq[:, 0, 0], (K_free[:, 0, 0] * K_free[:, 1, 1]).sqrt())
-    torch.testing.assert_close(K_sq[:, :2, 2], K_free[:, :2, 2])  # the principal point is untouched
-    K_sq[:, 0, 0].sum().backward()
-    assert square.foci.weight.grad.abs().sum() > 0
-
-
-def test_square_pixels_must_be_a_bool():
-    with pytest.raises(ValueError, match='square_pixels'):
-        ModelConfig(square_pixels='yes')

@@ -247,9 +247,9 @@ class BagFramesDataset(Dataset):
         ix = self.indexes[b]
         native = ix.K[f] if ix.K is not None else self.config_K
         W, H = self.size
-        if native is None:
-            return np.array([[W, 0, (W - 1) / 2], [0, W, (H - 1) / 2], [0, 0, 1]], np.float32), False
         w0, h0 = ix.image_size
+        if native is None:  # placeholder: square pixels in the bag's image (its fy/fx is the resize's aspect)
+            return np.array([[W, 0, (W - 1) / 2], [0, w0 * H / h0, (H - 1) / 2], [0, 0, 1]], np.float32), False
         K = scale_intrinsics(torch.as_tensor(native, dtype=torch.float64)[None], W / w0, H / h0)[0]
         return K.numpy().astype(np.float32), True
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import torch
 
 
@@ -23,6 +25,21 @@ class StepOutput:
     intrinsics: torch.Tensor | None = None
     depths: torch.Tensor | None = None
     totals: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def square_in_source(learned: torch.Tensor | None, placeholder_K: torch.Tensor, motion_net: Any
+                     ) -> torch.Tensor | None:
+    """``ModelConfig.square_pixels``: the learned B×3×3 K with fx = fy in the bag's own image. The dataset's
+    placeholder K of a sample without CameraInfo is square there (``fy/fx`` = the resize's aspect ``a = sy/sx``), so
+    the net-size foci become ``sqrt(fx·fy/a)`` and ``sqrt(fx·fy·a)``; unchanged when the option is off."""
+    config = getattr(getattr(motion_net, 'module', motion_net), 'config', None)
+    if learned is None or not getattr(config, 'square_pixels', False):
+        return learned
+    aspect = (placeholder_K[:, 1, 1] / placeholder_K[:, 0, 0]).to(learned.dtype)
+    mean = (learned[:, 0, 0] * learned[:, 1, 1]).clamp_min(1e-12)
+    out = learned.clone()
+    out[:, 0, 0], out[:, 1, 1] = (mean / aspect).sqrt(), (mean * aspect).sqrt()
+    return out
 
 
 def select_intrinsics(K: torch.Tensor, has_intrinsics: torch.Tensor | bool,

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from selfdepth_ros.geometry import euler_to_matrix, invert_pose, inverse_warp, make_pose
 from training.config.loss import MonodepthWeights
 from training.losses.automask import monodepth_loss
-from training.methods.common import StepOutput, select_intrinsics
+from training.methods.common import StepOutput, select_intrinsics, square_in_source
 from training.methods.parts import Method, Objective
 from training.methods.scale_prior import SCALE_PRIOR
 from training.methods.supervised_depth import SUPERVISED_DEPTH
@@ -50,6 +50,7 @@ class MonodepthBaselineStep:
         learned = None
         if motion.intrinsics is not None:
             learned = 0.5 * (motion.intrinsics[:B] + motion.intrinsics[B:])
+        learned = square_in_source(learned, batch['K'], motion_net)
         K = select_intrinsics(batch['K'].to(target.dtype), batch['has_intrinsics'], learned)
         R = euler_to_matrix(motion.rotation)
         sources = [prev, nxt]

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import torch
 
 from selfdepth_ros.models.positional import FULL_WINDOW, normalised_positions
-from training.methods.common import select_intrinsics
+from training.methods.common import select_intrinsics, square_in_source
 from training.scale_crop import crop_K, field_to_crop, resize_factor, window
 
 
@@ -61,6 +61,7 @@ def pair_forward(batch: dict[str, Any], depth_net: Any, motion_net: Any) -> Pair
     learned = None
     if motion.intrinsics is not None:
         learned = 0.5 * (motion.intrinsics[:B] + motion.intrinsics[B:])  # 001: both orders, one camera
+    learned = square_in_source(learned, batch['K'], motion_net)
     K = select_intrinsics(batch['K'].to(rgb.dtype), batch['has_intrinsics'], learned)
     K = torch.cat([K, K])
     if crops is None:
