@@ -144,7 +144,7 @@ else:
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
-    from selfdepth_ros.image_codec import encode_compressed
+    from selfdepth_ros.image_codec import encode_compressed, image_to_numpy
     from selfdepth_ros.nodes import conversions as cv
     from selfdepth_ros.nodes.executor import make_executor
     from selfdepth_ros.nodes.node import PerceptionNode
@@ -207,6 +207,13 @@ class Harness:
         self.img_pub.publish(msg)
         if expect:
             self.wait(lambda: len(self.got['depth']) > n, 10, f'depth of frame {stamp_ns}')
+
+    def next_depth(self, rgb, dt_ns=100_000_000):
+        """Send ``rgb`` ``dt_ns`` after the previous ``next_depth`` frame (the first at t = 1 s + dt) and return
+        the depth the node published for it, as an H×W array."""
+        self.stamp_ns = getattr(self, 'stamp_ns', 1_000_000_000) + dt_ns
+        self.send(rgb, self.stamp_ns)
+        return image_to_numpy(self.got['depth'][-1])
 
     def publish_speed(self, topic, speed, msg_type=None):
         """Publish one forward speed (m/s) on ``topic`` (TwistStamped, or Odometry) once the node subscribes, and

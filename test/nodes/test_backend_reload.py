@@ -3,20 +3,16 @@ hot reload keeps the backend, `backend` set at run time loads the model again on
 `checkpoint`, a broken export is refused (the old model stays), and a backend that cannot run here falls back to
 eager with a WARN. `compile` (minutes of build on a CPU) is in the slow suite."""
 import shutil
-import time
 
 import numpy as np
 import pytest
 import torch
 
 rclpy = pytest.importorskip('rclpy')
-from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 
 from selfdepth_ros.checkpoint import save_checkpoint  # noqa: E402
 from selfdepth_ros.export import main as export  # noqa: E402
-from selfdepth_ros.image_codec import image_to_numpy  # noqa: E402
 from selfdepth_ros.inference import Predictor  # noqa: E402
 from selfdepth_ros.models import DepthNet, ModelConfig, MotionNet  # noqa: E402
 from selfdepth_ros.nodes.perception_node import default_predictor  # noqa: E402
@@ -36,19 +32,14 @@ def _eager_depth(ckpt, rgb):
 
 
 @pytest.mark.ros
-def test_backends_through_hot_reload(harness, make_frame, tmp_path):
+def test_backends_through_hot_reload(harness, make_frame, tmp_path, console):
     a, b = _ckpt(tmp_path / 'a.pt', 1), _ckpt(tmp_path / 'b.pt', 2)
     h = harness({'checkpoint': str(a), 'backend': 'onnxruntime', 'device': 'cpu', 'output_resolution': 'network',
                  'diagnostics_period': 0.1}, factory=default_predictor)
-    logs = []
-    h.col.create_subscription(Log, '/rosout', logs.append, QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
-    node, rgb, t = h.node, make_frame(48, 64), 1_000_000_000
+    node, rgb = h.node, make_frame(48, 64)
 
     def depth_after():
-        nonlocal t
-        t += DT_NS
-        h.send(rgb, t)
-        return image_to_numpy(h.got['depth'][-1])
+        return h.next_depth(rgb, DT_NS)
 
     def close_to(got, want):
         np.testing.assert_allclose(got, want, atol=1e-5 + 1e-3 * np.abs(want).max())
@@ -89,11 +80,8 @@ def test_backends_through_hot_reload(harness, make_frame, tmp_path):
     h.wait(lambda: any(s.name.endswith('perception') and any(kv.key == 'backend' and 'FALLBACK from fp16' in kv.value
                                                               for kv in s.values)
                        for d in h.got['diag'] for s in d.status), 10, 'the fallback in /diagnostics')
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not any('FALLBACK from fp16' in m.msg for m in logs):
-        time.sleep(0.05)
-    warn = [m for m in logs if 'FALLBACK from fp16' in m.msg]
-    assert warn and warn[0].level == Log.WARN and warn[0].msg.startswith('backend: torch (FALLBACK from fp16: ')
+    warn = console.wait('FALLBACK from fp16')  # the console, not /rosout (see conftest.Console)
+    assert warn[0].level == 'WARN' and warn[0].msg.startswith('backend: torch (FALLBACK from fp16: ')
 
 
 @pytest.mark.slow

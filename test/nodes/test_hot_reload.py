@@ -9,7 +9,6 @@ rclpy = pytest.importorskip('rclpy')
 from rclpy.parameter import Parameter  # noqa: E402
 
 from selfdepth_ros.checkpoint import SHIPPED_PATH, load_checkpoint, save_checkpoint  # noqa: E402
-from selfdepth_ros.image_codec import image_to_numpy  # noqa: E402
 from selfdepth_ros.nodes.perception_node import default_predictor  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -31,13 +30,10 @@ def _variant(path, min_depth=None, nan=False):
 def test_the_checkpoint_parameter_means_what_it_says(harness, make_frame, tmp_path, console):
     h = harness({'checkpoint': '', 'model_preset': 'default', 'device': 'cpu', 'output_resolution': 'network',
                  'diagnostics_period': 0.1}, factory=default_predictor)
-    node, rgb, t = h.node, make_frame(48, 64), 1_000_000_000
+    node, rgb = h.node, make_frame(48, 64)
 
     def depth_after():
-        nonlocal t
-        t += DT_NS
-        h.send(rgb, t)
-        return image_to_numpy(h.got['depth'][-1])
+        return h.next_depth(rgb, DT_NS)
 
     def set_checkpoint(value):
         return node.set_parameters([Parameter('checkpoint', value=value)])[0]
