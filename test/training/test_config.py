@@ -24,10 +24,11 @@ def test_shipped_recipes_validate(name):
         assert (cfg.data.height, cfg.data.width) == (64, 192) and model.encoder_width < 64
 
 
-def test_real_finetune_recipe_is_the_small_recipe_plus_its_three_documented_changes():
+def test_real_finetune_recipe_is_the_small_recipe_plus_its_documented_changes():
     small, real = load_config(RECIPES / 'dynamic_scenes_small.yaml'), load_config(RECIPES / 'real_finetune_small.yaml')
     assert real.loss.automask and not small.loss.automask
-    assert (real.optim.lr, real.optim.init_rotation_scale) == (1e-4, 0.36)
+    assert (real.optim.lr, real.optim.depth_lr_factor, real.optim.init_rotation_scale) == (2e-4, 0.125, 0.36)
+    assert real.optim.max_steps == 300 and small.optim.depth_lr_factor == 1.0
     assert real.model_config() == small.model_config()  # it fine-tunes the shipped model's architecture
     with pytest.raises(ConfigError, match='init_rotation_scale must be >= 0'):
         config_from_dict({'optim': {'init_rotation_scale': -1.0}})
