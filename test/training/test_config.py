@@ -51,7 +51,9 @@ def test_dynamic_scenes_recipe_has_the_001_reference_values():
 def test_loss_weight_names_match_the_loss_module():
     from training.losses.dynamic_scenes import DEFAULT_WEIGHTS
     weights = config_from_dict({}).loss.__dict__
-    prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False}  # ours, off by default
+    prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False,  # ours, off by default
+             'supervised_depth': 0.0, 'supervised_source': 'synthetic', 'supervised_min_depth': 0.01,
+             'supervised_max_depth': 80.0}  # 004's supervised part, off by default
     assert {k: weights.pop(k) for k in prior} == prior
     assert weights == DEFAULT_WEIGHTS
 
@@ -77,7 +79,7 @@ def test_model_section_is_built_once_and_typed():
     ({'optim': {'lr': -1}}, 'optim: lr must be in (0, 1)'),
     ({'optim': {'lr_decay_steps': [1, 'a']}}, 'optim.lr_decay_steps[1]: expected an integer'),
     ({'method': 'foo'}, f"method: expected one of {sorted(METHODS)}, got 'foo'"),  # every method module's name
-    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: depth_scale_prior, depth_prior_metres, rgb_consistency"),
+    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: supervised_depth, supervised_source, "),
     ({'loss': {'ssim': -1.0}}, 'loss: ssim must be >= 0'),
     ({'loss': {'depth_prior_metres': 0}}, 'loss: depth_prior_metres must be > 0'),
     ({'optim': {'output_scale_lr_factor': 0}}, 'optim: output_scale_lr_factor must be > 0'),
