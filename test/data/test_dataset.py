@@ -130,12 +130,10 @@ def test_bad_arguments(toy):
 
 
 def test_build_dataset_from_config(toy):
-    from types import SimpleNamespace
-
-    from training.config import DataConfig, LogConfig
+    from training.config import config_from_dict
     from training.data import build_dataset, offsets_for
-    cfg = SimpleNamespace(data=DataConfig(width=32, height=32, frames=3, stride=1), log=LogConfig())
+    cfg = config_from_dict({'method': 'monodepth_baseline', 'data': {'width': 64, 'height': 64, 'stride': 1}})
     ds = build_dataset(cfg, [toy[0]], verbose=False)
-    assert ds.offsets == (-1, 0, 1) and ds.size == (32, 32) and ds.min_motion == 0.01 and ds.gt_streams == ()
+    assert ds.offsets == (-1, 0, 1) and ds.size == (64, 64) and ds.min_motion == 0.01 and ds.gt_streams == ()
     assert build_dataset(cfg, [toy[0]], verbose=False, load_gt=True).gt_streams != ()
     assert offsets_for(2, 2) == (0, 2)

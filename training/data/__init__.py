@@ -49,7 +49,8 @@ def build_dataset(cfg: Any, bags: Sequence[str | Path], verbose: bool = True, so
                                   min_motion=float(d.min_mean_abs_diff), image_topic=d.image_topic,
                                   camera_info_topic=d.camera_info_topic or None,
                                   pair_selection=d.pair_selection, max_stride=d.max_stride,
-                                  min_parallax_px=d.min_parallax_px, load_gt=consumes_ground_truth(cfg, source), progress=cfg.log.progress_bar)
+                                  min_parallax_px=d.min_parallax_px, load_gt=consumes_ground_truth(cfg, source),
+                                  progress=cfg.log.progress_bar)
     kwargs.update(overrides)
     ds = BagFramesDataset(list(bags), (int(d.width), int(d.height)), **kwargs)
     if verbose and int(os.environ.get('RANK', '0')) == 0:
