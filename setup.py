@@ -32,7 +32,7 @@ def node_launcher() -> str:
 setup(
     name=package_name,
     version='0.1.0',
-    packages=find_packages(include=['selfdepth_ros', 'selfdepth_ros.*', 'training', 'training.*']),
+    packages=find_packages(include=['selfdepth_ros', 'selfdepth_ros.*', 'selfdepth_ros_training', 'selfdepth_ros_training.*']),
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument('--out', type=Path, default=Path(__file__).parent / 'results' / 'dataset_speed.json')
     args = ap.parse_args(argv)
     from selfdepth_ros.bag.testing import TOY_K, write_toy_drive
-    from training.data.dataset import BagFramesDataset
+    from selfdepth_ros_training.data.dataset import BagFramesDataset
 
     times: dict[str, list[float]] = {'cold': [], 'memory': [], 'disk': []}
     index_s: list[float] = []

@@ -40,7 +40,7 @@ DEPS = {'numpy': 'numpy', 'scipy': 'scipy', 'cv2': 'opencv-python-headless', 'ya
 ROS_MODULES = ('rclpy', 'rcl_interfaces', 'rosidl_runtime_py', 'rosidl_parser', 'rosbag2_py', 'sensor_msgs',
                'std_msgs', 'nav_msgs', 'geometry_msgs', 'tf2_msgs', 'tf2_ros', 'diagnostic_msgs', 'builtin_interfaces',
                'ament_index_python')
-CLI_MODULES = ('selfdepth_ros.cli', 'selfdepth_ros.sim.cli', 'selfdepth_ros.importers.cli', 'training.cli',
+CLI_MODULES = ('selfdepth_ros.cli', 'selfdepth_ros.sim.cli', 'selfdepth_ros.importers.cli', 'selfdepth_ros_training.cli',
                'selfdepth_ros.eval.cli')
 
 
@@ -124,8 +124,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     passes ``--train-seconds`` (counted from the start of the loop) or the absolute ``--deadline``, whichever comes
     first, and the trainer then writes its final checkpoint as at ``max_steps``."""
     import torch
-    from training import trainer as trainer_mod
-    from training.cli import main as train_main
+    from selfdepth_ros_training import trainer as trainer_mod
+    from selfdepth_ros_training.cli import main as train_main
     torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from selfdepth_ros.cli import main as selfdepth
-from training.config import load_config
-from training.data import build_dataset
-from training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.config import load_config
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ('dynamic_scenes', 'monodepth_baseline')

@@ -34,9 +34,9 @@ def _timed(totals: dict[str, float], key: str, fn):
 
 def profile(config: Path, bag: Path, steps: int, warmup: int, out: Path) -> dict:
     """Run ``warmup + steps`` steps of ``config`` on ``bag``; seconds per step of each part over the last ``steps``."""
-    from training import trainer as tr
-    from training.config import load_config
-    from training.data import build_dataset
+    from selfdepth_ros_training import trainer as tr
+    from selfdepth_ros_training.config import load_config
+    from selfdepth_ros_training.data import build_dataset
 
     cfg = load_config(config, {'optim': {'max_steps': warmup + steps}, 'log': {'progress_bar': False}})
     trainer = tr.Trainer(cfg, build_dataset(cfg, [str(bag)]), tr.RunOptions(out=out, max_steps=warmup + steps))

@@ -9,14 +9,14 @@ A checkpoint is a plain dict saved with ``torch.save`` that loads with ``torch.l
      'camera': {'K': 3×3 list, 'width': int, 'height': int} or None,
      'step': int,
      'optimizer': state_dict or None, 'train_config': dict or None,
-     'rng': dict or None,                  # opaque to this module (training.checkpointing.capture_rng)
+     'rng': dict or None,                  # opaque to this module (selfdepth_ros_training.checkpointing.capture_rng)
      'weights_sha256': str,                # weights_digest(depth_net, motion_net); absent in older files
      'nets': {name: state_dict},           # training-only nets by name (a critic, ...); absent when none
      'nets_sha256': str,                   # nets_digest(nets); with 'nets' only
      'optimizers': {name: state_dict}}     # the optimisers besides 'optimizer' (training only); absent when none
 
 The runtime (node, export) loads ``depth_net`` and ``motion_net`` and ignores ``nets``; the trainer restores them
-on ``--resume`` (``training.nets``).
+on ``--resume`` (``selfdepth_ros_training.nets``).
 
 Integrity (``load_checkpoint``): the stored ``weights_sha256`` must match the weights (a flipped byte inside a
 tensor is refused, not silently loaded); every floating-point weight must be finite; ``model_config``, the two

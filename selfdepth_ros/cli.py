@@ -13,7 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'simulate': ('selfdepth_ros.sim.cli:main', 'render a synthetic drive with ground truth into a rosbag2'),
     'bag-info': ('selfdepth_ros.bag.cli:main', 'summarise a rosbag2 (topics, counts, cameras), salvage truncated MCAP'),
     'import': ('selfdepth_ros.importers.cli:main', 'write a rosbag2 from KITTI folders, an image folder or a video'),
-    'train': ('training.cli:main', 'train depth + motion networks from rosbags with a YAML recipe'),
+    'train': ('selfdepth_ros_training.cli:main', 'train depth + motion networks from rosbags with a YAML recipe'),
     'export': ('selfdepth_ros.export:main', 'export a checkpoint to TorchScript or ONNX with a parity check'),
     'run': ('selfdepth_ros.nodes.run:main', 'start the perception node graph without launch_ros'),
     'eval': ('selfdepth_ros.eval.cli:main', 'score a checkpoint (or a recorded output bag) against ground truth'),

@@ -54,8 +54,7 @@ def test_share_and_package_data(installed):
     assert (site / 'selfdepth_ros' / 'data' / 'selfdepth_small.pt').is_file()  # the default checkpoint
 
 
-@pytest.mark.xfail(strict=True, reason='training/ is still installed as a top-level package; moving it to '
-                   'selfdepth_ros_training needs every `from training...` import changed (issue 12)')
 def test_no_generic_top_level_package(installed):
     _, site = installed
-    assert not (site / 'training').exists()
+    assert not (site / 'training').exists()  # the trainer installs as selfdepth_ros_training
+    assert (site / 'selfdepth_ros_training' / 'methods' / 'dynamic_scenes.py').is_file()

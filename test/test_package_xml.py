@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ('selfdepth_ros', 'training', 'launch')   # what setup.py installs, plus the launch files
+SCANNED = ('selfdepth_ros', 'selfdepth_ros_training', 'launch')   # what setup.py installs, plus the launch files
 
 # import name -> rosdep key (ROS package names; rosdistro rosdep/python.yaml keys)
 ROSDEP = {
@@ -33,7 +33,7 @@ PIP_ONLY = {
     'torch': 'torch',       # python3-torch: no Ubuntu 24.04 (Jazzy/Kilted) package; older ones are torch 1.x
     'evo': 'evo', 'mcap': 'mcap', 'lz4': 'lz4', 'zstandard': 'zstandard',
 }
-OURS = {'selfdepth_ros', 'training', 'bench'}
+OURS = {'selfdepth_ros', 'selfdepth_ros_training', 'bench'}
 # Keys that do not exist or are wrong for Python code: rosdep install aborts (or installs the C++ package).
 KNOWN_BAD = {'python3-rosbags': 'python3-rosbags-pip', 'tf2_ros': 'tf2_ros_py', 'python3-kornia': 'python3-kornia-pip',
              'python3-torch': 'pip (requirements-core.txt)', 'python3-evo': 'pip (requirements-core.txt)'}

@@ -36,7 +36,7 @@ class ModelConfig:
     square_pixels: bool = False
     """Ours, not 001: the learned intrinsics have square pixels in the bag's own image (fx = fy there, the geometric
     mean of the head's two; the net-size K keeps the resize's aspect), as nearly every camera has. Applied in
-    training (``training.methods.common.square_in_source``). Without it the dash-cam's fy/fx came out 0.64."""
+    training (``selfdepth_ros_training.methods.common.square_in_source``). Without it the dash-cam's fy/fx came out 0.64."""
     norm: str = 'randln'
     """Normalisation in the encoders: ``'randln'`` (001's randomized layer norm) or ``'batch'`` (BatchNorm)."""
     randln_noise_std: float = 0.5

@@ -22,7 +22,7 @@ from bench import gpu_train  # noqa: E402
 from selfdepth_ros.checkpoint import build_models, load_checkpoint, save_checkpoint  # noqa: E402
 from selfdepth_ros.inference import Predictor  # noqa: E402
 from selfdepth_ros.models import ModelConfig  # noqa: E402
-from training.config import load_config  # noqa: E402
+from selfdepth_ros_training.config import load_config  # noqa: E402
 
 SCRIPT = ROOT / 'bench' / 'gpu_train.sh'
 RECIPE = ROOT / 'config' / 'train' / 'gpu_real.yaml'
@@ -128,9 +128,9 @@ def test_pipeline_clis_import_without_ros(tmp_path):
 def test_checked_deps_cover_every_third_party_import_of_the_pipeline():
     """Every non-stdlib import (module level or inside a function) of the code the pipeline can reach is torch or
     one of the deps ``check`` verifies, so a GPU host that passes the check cannot fail later on an import."""
-    allowed = set(gpu_train.DEPS) | {'torch', 'selfdepth_ros', 'training'}
+    allowed = set(gpu_train.DEPS) | {'torch', 'selfdepth_ros', 'selfdepth_ros_training'}
     found: dict[str, str] = {}
-    for package in ('selfdepth_ros', 'training'):
+    for package in ('selfdepth_ros', 'selfdepth_ros_training'):
         for f in sorted((ROOT / package).rglob('*.py')):
             rel = f.relative_to(ROOT).as_posix()
             if rel.startswith(NOT_IN_PIPELINE):

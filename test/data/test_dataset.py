@@ -1,4 +1,4 @@
-"""training.data.dataset.BagFramesDataset: item contract, resizing/intrinsics, selection, multi-bag, caching."""
+"""selfdepth_ros_training.data.dataset.BagFramesDataset: item contract, resizing/intrinsics, selection, multi-bag, caching."""
 import os
 import pickle
 
@@ -9,7 +9,7 @@ import torch
 
 from selfdepth_ros.bag.index import FrameIndex
 from selfdepth_ros.bag.testing import TOY_K, write_toy_drive
-from training.data.dataset import BagFramesDataset
+from selfdepth_ros_training.data.dataset import BagFramesDataset
 
 SIZE = (32, 24)
 
@@ -130,8 +130,8 @@ def test_bad_arguments(toy):
 
 
 def test_build_dataset_from_config(toy):
-    from training.config import config_from_dict
-    from training.data import build_dataset, offsets_for
+    from selfdepth_ros_training.config import config_from_dict
+    from selfdepth_ros_training.data import build_dataset, offsets_for
     cfg = config_from_dict({'method': 'monodepth_baseline', 'data': {'width': 64, 'height': 64, 'stride': 1}})
     ds = build_dataset(cfg, [toy[0]], verbose=False)
     assert ds.offsets == (-1, 0, 1) and ds.size == (64, 64) and ds.min_motion == 0.01 and ds.gt_streams == ()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from selfdepth_ros.bag.writer import BagWriter
-from training.data.dataset import BagFramesDataset
+from selfdepth_ros_training.data.dataset import BagFramesDataset
 
 NET = (96, 64)  # network (width, height)
 FACTOR = 10     # native images are 10× wider: a pan of 3 native px is 0.3 px at the network size

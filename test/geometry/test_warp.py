@@ -5,7 +5,7 @@ import torch
 
 from selfdepth_ros.geometry import (euler_to_matrix, intrinsics_matrix, inverse_warp, pixel_grid, resample,
                                     warp_coordinates)
-from training.losses.photometric import reprojection_error
+from selfdepth_ros_training.losses.photometric import reprojection_error
 
 H, W = 48, 64
 

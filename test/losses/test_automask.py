@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from selfdepth_ros.geometry import pixel_grid, resample
-from training.losses import (automasked_min_reprojection, bidirectional_automask_loss, edge_aware_smoothness,
+from selfdepth_ros_training.losses import (automasked_min_reprojection, bidirectional_automask_loss, edge_aware_smoothness,
                              monodepth_loss)
 
 H, W, SHIFT = 24, 32, 2

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from selfdepth_ros.geometry import euler_to_matrix, pixel_grid
-from training.losses import (MotionCycleConsistency, motion_cycle_consistency, rotation_cycle_loss,
+from selfdepth_ros_training.losses import (MotionCycleConsistency, motion_cycle_consistency, rotation_cycle_loss,
                              translation_cycle_loss)
 
 B, H, W = 2, 6, 8

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from selfdepth_ros.geometry import euler_to_matrix, warp_coordinates
-from training.losses import DEFAULT_WEIGHTS, DynamicScenesLoss, dynamic_scenes_loss, swap_pair_order
+from selfdepth_ros_training.losses import DEFAULT_WEIGHTS, DynamicScenesLoss, dynamic_scenes_loss, swap_pair_order
 
 # A copy of ../shared/golden (computed by google-research depth_and_motion_learning, see its README.md).
 GOLDEN = Path(__file__).parent / 'golden'
@@ -100,7 +100,7 @@ def test_interface_errors():
 
 
 def test_identity_automask_keeps_exactly_the_pixels_where_warping_helps():
-    from training.losses.dynamic_scenes import identity_automask
+    from selfdepth_ros_training.losses.dynamic_scenes import identity_automask
     g = torch.Generator().manual_seed(0)
     target = torch.rand(1, 3, 12, 16, generator=g)
     other = torch.rand(1, 3, 12, 16, generator=g)
@@ -115,7 +115,7 @@ def test_identity_automask_keeps_exactly_the_pixels_where_warping_helps():
 
 
 def test_automask_option_changes_only_the_photometric_terms():
-    from training.losses.dynamic_scenes import dynamic_scenes_loss
+    from selfdepth_ros_training.losses.dynamic_scenes import dynamic_scenes_loss
     g = torch.Generator().manual_seed(1)
     B, H, W = 2, 16, 24
     rgb = torch.rand(2 * B, 3, H, W, generator=g)

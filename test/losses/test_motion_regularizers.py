@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from training.losses import (MotionFieldRegularization, group_smoothness, motion_field_regularization,
+from selfdepth_ros_training.losses import (MotionFieldRegularization, group_smoothness, motion_field_regularization,
                              normalize_motion_field, sqrt_sparsity)
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.losses import (OcclusionAwarePhotometricLoss, depth_proximity_weight, occlusion_aware_photometric_loss,
+from selfdepth_ros_training.losses import (OcclusionAwarePhotometricLoss, depth_proximity_weight, occlusion_aware_photometric_loss,
                              occlusion_mask, reprojection_error, weighted_ssim)
 
 

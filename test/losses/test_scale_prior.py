@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from training.losses.scale_prior import depth_scale_prior
+from selfdepth_ros_training.losses.scale_prior import depth_scale_prior
 
 
 def test_zero_at_the_nominal_scale_and_squared_log_ratio_elsewhere():

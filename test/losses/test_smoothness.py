@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from training.losses import EdgeAwareSmoothness, edge_aware_smoothness
+from selfdepth_ros_training.losses import EdgeAwareSmoothness, edge_aware_smoothness
 
 
 def test_constant_disparity_has_zero_smoothness_loss():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
-from training import distributed
-from training.config import config_from_dict
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training import distributed
+from selfdepth_ros_training.config import config_from_dict
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 _spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
 fakes = importlib.util.module_from_spec(_spec)

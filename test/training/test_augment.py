@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from selfdepth_ros.geometry import backproject, project
-from training.augment import FlipAugmented, flip_sample
+from selfdepth_ros_training.augment import FlipAugmented, flip_sample
 
 
 def _item(W=8, H=4):
@@ -56,7 +56,7 @@ def test_rotated_last_frame_is_reproduced_by_the_warp_with_that_rotation_for_any
     """A static camera (frame 2 = frame 1) turned by Q: the 001 warp with (R = Q, T = 0) maps frame 1 onto the
     rotated frame exactly (away from the border strip), whatever the depth — the known-motion case."""
     from selfdepth_ros.geometry import euler_to_matrix, resample, warp_coordinates
-    from training.augment import rotate_last_frame
+    from selfdepth_ros_training.augment import rotate_last_frame
     img = _smooth_image()
     K = torch.tensor([[40.0, 0, 31.5], [0, 40.0, 23.5], [0, 0, 1]])
     angles = torch.tensor([0.01, 0.05, -0.02], dtype=torch.float64)
@@ -75,7 +75,7 @@ def test_rotated_last_frame_is_reproduced_by_the_warp_with_that_rotation_for_any
 
 
 def test_rotation_augmentation_is_keyed_on_seed_epoch_index():
-    from training.augment import FlipAugmented
+    from selfdepth_ros_training.augment import FlipAugmented
     base = [{'images': torch.rand(2, 3, 16, 32), 'K': torch.tensor([[20.0, 0, 15.5], [0, 20.0, 7.5], [0, 0, 1]]),
              'has_intrinsics': torch.tensor(True)} for _ in range(8)]
     a = FlipAugmented(base, seed=3, enabled=False, rotation_deg=3.0)

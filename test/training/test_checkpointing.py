@@ -4,7 +4,7 @@ import random
 import numpy as np
 import torch
 
-from training.checkpointing import (capture_rng, checkpoint_path, latest_checkpoint, list_checkpoints,
+from selfdepth_ros_training.checkpointing import (capture_rng, checkpoint_path, latest_checkpoint, list_checkpoints,
                                     prune_checkpoints, restore_rng)
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from selfdepth_ros.checkpoint import load_checkpoint
 from selfdepth_ros.cli import main as selfdepth
-from training.checkpointing import list_checkpoints
+from selfdepth_ros_training.checkpointing import list_checkpoints
 
 
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from training.config import (ConfigError, DynamicScenesWeights, MonodepthWeights, ScheduleConfig, TrainConfig,
+from selfdepth_ros_training.config import (ConfigError, DynamicScenesWeights, MonodepthWeights, ScheduleConfig, TrainConfig,
                              config_from_dict, load_config)
-from training.methods import METHODS
+from selfdepth_ros_training.methods import METHODS
 
 RECIPES = Path(__file__).resolve().parents[2] / 'config' / 'train'
 
@@ -49,7 +49,7 @@ def test_dynamic_scenes_recipe_has_the_001_reference_values():
 
 
 def test_loss_weight_names_match_the_loss_module():
-    from training.losses.dynamic_scenes import DEFAULT_WEIGHTS
+    from selfdepth_ros_training.losses.dynamic_scenes import DEFAULT_WEIGHTS
     weights = config_from_dict({}).loss.__dict__
     prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False,  # ours, off by default
              'supervised_depth': 0.0, 'supervised_source': 'synthetic', 'supervised_min_depth': 0.01,

@@ -5,10 +5,10 @@ import torch
 
 from selfdepth_ros.export import main as export
 from selfdepth_ros.inference import Predictor
-from training.config import ConfigError, load_config
-from training.data import build_dataset
-from training.methods.pair_forward import pair_forward
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.config import ConfigError, load_config
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.methods.pair_forward import pair_forward
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 from selfdepth_ros.models import DepthNet, ModelConfig, MotionNet
 
 TINY = ModelConfig.small(height=64, width=64, encoder_width=8, decoder_width=4, motion_refine_width=4,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from training.distributed import ResumableDistributedSampler
+from selfdepth_ros_training.distributed import ResumableDistributedSampler
 
 WORKER = Path(__file__).with_name('ddp_grad_worker.py')
 ROOT = Path(__file__).resolve().parents[2]

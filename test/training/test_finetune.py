@@ -3,9 +3,9 @@ import pytest
 import yaml
 
 from selfdepth_ros.cli import main as selfdepth
-from training.data import build_dataset
-from training.config import load_config
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.config import load_config
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 
 @pytest.mark.slow

@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from training.augment import FlipAugmented
-from training.data import build_dataset
-from training.config import load_config
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.augment import FlipAugmented
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.config import load_config
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 300
@@ -38,9 +38,9 @@ def _ground_truth_motion(batch):
 
 def test_depth_net_learns_with_ground_truth_motion(sim_bag):
     from selfdepth_ros.models import DepthNet, ModelConfig
-    from training.data.dataset import BagFramesDataset
-    from training.evaluation import constant_depth_scores, evaluate_depth, load_held_out
-    from training.losses.dynamic_scenes import dynamic_scenes_loss
+    from selfdepth_ros_training.data.dataset import BagFramesDataset
+    from selfdepth_ros_training.evaluation import constant_depth_scores, evaluate_depth, load_held_out
+    from selfdepth_ros_training.losses.dynamic_scenes import dynamic_scenes_loss
 
     torch.manual_seed(0)
     data = FlipAugmented(BagFramesDataset([sim_bag(1, 40), sim_bag(2, 40)], (192, 64), offsets=(0, 1)), seed=0)
@@ -71,7 +71,7 @@ def test_depth_net_learns_with_ground_truth_motion(sim_bag):
 
 def test_small_dynamic_scenes_recipe_learns_depth_and_ego_motion(tmp_path, sim_bag):
     """The whole self-supervised recipe (depth + motion nets, no labels) on three short static-world drives."""
-    from training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
+    from selfdepth_ros_training.evaluation import constant_depth_scores, evaluate_depth, evaluate_ego_motion, load_held_out
 
     cfg = load_config(ROOT / 'config/train/dynamic_scenes_small.yaml',
                       {'log': {'progress_bar': False, 'image_every': 0, 'checkpoint_every': STEPS}})

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from matplotlib.image import imread
 
-from training.logging import CsvScalarLog, RunLogger, summary_grid
+from selfdepth_ros_training.logging import CsvScalarLog, RunLogger, summary_grid
 
 
 def _rows(path):

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from training.config import ConfigError, config_from_dict
-from training.config.loss import ScalePriorWeights
-from training.methods import METHODS, Method, Objective, Part, StepOutput
+from selfdepth_ros_training.config import ConfigError, config_from_dict
+from selfdepth_ros_training.config.loss import ScalePriorWeights
+from selfdepth_ros_training.methods import METHODS, Method, Objective, Part, StepOutput
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The alternation schedule of data sources: deterministic, and a resumed run continues every source exactly."""
 import pytest
 
-from training.mixing import Alternation, MixedBatches
+from selfdepth_ros_training.mixing import Alternation, MixedBatches
 
 
 def test_pattern_and_counts_are_arithmetic():
@@ -68,8 +68,8 @@ def _fakes():
 def test_the_trainer_alternates_its_datasets_and_resumes_exactly(tmp_path):
     import torch
 
-    from training.config import config_from_dict
-    from training.trainer import RunOptions, Trainer, TrainingError
+    from selfdepth_ros_training.config import config_from_dict
+    from selfdepth_ros_training.trainer import RunOptions, Trainer, TrainingError
     fakes = _fakes()
     cfg = config_from_dict({
         'seed': 2, 'model': {'preset': 'small', 'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4},

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.config import config_from_dict
-from training.methods import METHODS, Method, Part
-from training.methods.dynamic_scenes import DYNAMIC_SCENES
-from training.methods.scale_prior import SCALE_PRIOR
-from training.trainer import RunOptions, Trainer, TrainingError
+from selfdepth_ros_training.config import config_from_dict
+from selfdepth_ros_training.methods import METHODS, Method, Part
+from selfdepth_ros_training.methods.dynamic_scenes import DYNAMIC_SCENES
+from selfdepth_ros_training.methods.scale_prior import SCALE_PRIOR
+from selfdepth_ros_training.trainer import RunOptions, Trainer, TrainingError
 
 _spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
 fakes = importlib.util.module_from_spec(_spec)

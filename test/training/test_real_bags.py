@@ -9,11 +9,11 @@ from selfdepth_ros.bag.testing import write_toy_drive
 from selfdepth_ros.bag.writer import BagWriter
 from selfdepth_ros.checkpoint import INTRINSICS_HEAD, SHIPPED_PATH, load_checkpoint
 from selfdepth_ros.cli import main as selfdepth
-from training.cli import _overrides, build_parser
-from training.data import build_dataset
-from training.config import config_from_dict, load_config
-from training.data.dataset import BagFramesDataset
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.cli import _overrides, build_parser
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.config import config_from_dict, load_config
+from selfdepth_ros_training.data.dataset import BagFramesDataset
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 ROOT = SHIPPED_PATH.parents[2]
 SMALL = ROOT / 'config/train/dynamic_scenes_small.yaml'  # the shipped model's recipe (64×192)

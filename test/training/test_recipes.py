@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from selfdepth_ros.checkpoint import load_checkpoint
-from training.config import load_config
-from training.data import build_dataset
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.config import load_config
+from selfdepth_ros_training.data import build_dataset
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / 'config' / 'train').glob('*.yaml'))
 SHRINK = {'model': {'encoder_width': 8, 'decoder_width': 4, 'motion_refine_width': 4},

@@ -4,7 +4,7 @@ import os
 
 from selfdepth_ros.checkpoint import load_checkpoint
 from selfdepth_ros.cli import main as selfdepth
-from training.checkpointing import list_checkpoints
+from selfdepth_ros_training.checkpointing import list_checkpoints
 
 
 def test_resume_on_other_bags_is_refused_unless_allowed(tmp_path, sim_bag, tiny_recipe, capsys):

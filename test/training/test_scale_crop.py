@@ -1,4 +1,4 @@
-"""003's depth-cue-preserving resize and crop (training.scale_crop): analytic checks."""
+"""003's depth-cue-preserving resize and crop (selfdepth_ros_training.scale_crop): analytic checks."""
 from __future__ import annotations
 
 import pytest
@@ -6,9 +6,9 @@ import torch
 
 from selfdepth_ros.geometry import euler_to_matrix, intrinsics_matrix, inverse_warp, warp_coordinates
 from selfdepth_ros.models.positional import normalised_positions
-from training.augment import FlipAugmented
-from training.config.validate import ConfigError
-from training.scale_crop import (crop_K, draw_box, field_to_crop, full_frame_pixels, resize_factor,
+from selfdepth_ros_training.augment import FlipAugmented
+from selfdepth_ros_training.config.validate import ConfigError
+from selfdepth_ros_training.scale_crop import (crop_K, draw_box, field_to_crop, full_frame_pixels, resize_factor,
                                  scale_crop_images, window)
 
 H, W = 64, 96
@@ -116,7 +116,7 @@ def test_bad_ranges_and_boxes_are_refused() -> None:
             draw_box(gen, H, W, bad)
     with pytest.raises(ValueError, match='leaves the'):
         scale_crop_images(torch.zeros(1, 3, H, W), torch.tensor([40.0, 0.0, 1.25, 1.25]))
-    from training.config.data import DataConfig
+    from selfdepth_ros_training.config.data import DataConfig
     with pytest.raises(ConfigError, match='random_scale_crop must be'):
         DataConfig(random_scale_crop=(0.5, 1.5))
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from selfdepth_ros.models import ModelConfig, MotionNet
-from training.methods.common import square_in_source
+from selfdepth_ros_training.methods.common import square_in_source
 
 
 def _placeholder(w0, h0, W, H):  # the dataset's K for a sample without CameraInfo (square in the bag's image)

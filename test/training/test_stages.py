@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from training.config import ConfigError, config_from_dict, stage_at
-from training.trainer import RunOptions, Trainer
+from selfdepth_ros_training.config import ConfigError, config_from_dict, stage_at
+from selfdepth_ros_training.trainer import RunOptions, Trainer
 
 _spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
 fakes = importlib.util.module_from_spec(_spec)

@@ -3,11 +3,11 @@ self-supervised steps, and ground truth read only for the source that is supervi
 import pytest
 import torch
 
-from training.config import load_config
-from training.data import build_dataset, consumes_ground_truth
-from training.losses.supervised_depth import supervised_depth_l1
-from training.methods import METHODS
-from training.trainer import RunOptions, Trainer, TrainingError
+from selfdepth_ros_training.config import load_config
+from selfdepth_ros_training.data import build_dataset, consumes_ground_truth
+from selfdepth_ros_training.losses.supervised_depth import supervised_depth_l1
+from selfdepth_ros_training.methods import METHODS
+from selfdepth_ros_training.trainer import RunOptions, Trainer, TrainingError
 
 
 def test_zero_when_the_prediction_is_the_ground_truth():

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from selfdepth_ros.checkpoint import CheckpointError, load_checkpoint
-from training.checkpointing import (checkpoint_path, list_checkpoints, newest_loadable,
+from selfdepth_ros_training.checkpointing import (checkpoint_path, list_checkpoints, newest_loadable,
                                     remove_orphaned_temp_files)
-from training.config import ConfigError, config_from_dict
-from training.trainer import RunOptions, Trainer, TrainingError
+from selfdepth_ros_training.config import ConfigError, config_from_dict
+from selfdepth_ros_training.trainer import RunOptions, Trainer, TrainingError
 
 _spec = importlib.util.spec_from_file_location('training_fakes', Path(__file__).with_name('fakes.py'))
 fakes = importlib.util.module_from_spec(_spec)
