@@ -17,6 +17,8 @@ from selfdepth_ros_training.losses.dynamic_scenes import dynamic_scenes_loss
 from selfdepth_ros_training.methods.common import StepOutput
 from selfdepth_ros_training.methods.pair_forward import pair_forward
 from selfdepth_ros_training.methods.parts import Method, Objective
+from selfdepth_ros_training.methods.pseudo_labels import PSEUDO_LABELS, PSEUDO_LABELS_GT
+from selfdepth_ros_training.methods.relative_depth import RELATIVE_DEPTH, RELATIVE_DEPTH_GT
 from selfdepth_ros_training.methods.scale_prior import SCALE_PRIOR
 from selfdepth_ros_training.methods.supervised_depth import SUPERVISED_DEPTH
 
@@ -40,4 +42,5 @@ class DynamicScenesStep:
 
 
 DYNAMIC_SCENES = Objective('dynamic_scenes', DynamicScenesWeights, DynamicScenesStep, frames=2)
-METHOD = Method('dynamic_scenes', DYNAMIC_SCENES, parts=(SCALE_PRIOR, SUPERVISED_DEPTH))
+METHOD = Method('dynamic_scenes', DYNAMIC_SCENES, parts=(SCALE_PRIOR, SUPERVISED_DEPTH, PSEUDO_LABELS,
+                                                          PSEUDO_LABELS_GT, RELATIVE_DEPTH, RELATIVE_DEPTH_GT))
