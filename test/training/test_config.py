@@ -53,7 +53,10 @@ def test_loss_weight_names_match_the_loss_module():
     weights = config_from_dict({}).loss.__dict__
     prior = {'depth_scale_prior': 0.0, 'depth_prior_metres': 10.0, 'automask': False,  # ours, off by default
              'supervised_depth': 0.0, 'supervised_source': 'synthetic', 'supervised_min_depth': 0.01,
-             'supervised_max_depth': 80.0}  # 004's supervised part, off by default
+             'supervised_max_depth': 80.0,  # 004's supervised part, off by default
+             'pseudo_labels': 0.0, 'pseudo_label_regions': 'motion', 'pseudo_label_threshold': 0.05,
+             'pseudo_label_outliers': 0.1,  # 002's pseudo-label part, off by default
+             'relative_depth': 0.0, 'relative_depth_labels': 'self'}  # 000's bins head, off by default
     assert {k: weights.pop(k) for k in prior} == prior
     assert weights == DEFAULT_WEIGHTS
 
@@ -79,7 +82,7 @@ def test_model_section_is_built_once_and_typed():
     ({'optim': {'lr': -1}}, 'optim: lr must be in (0, 1)'),
     ({'optim': {'lr_decay_steps': [1, 'a']}}, 'optim.lr_decay_steps[1]: expected an integer'),
     ({'method': 'foo'}, f"method: expected one of {sorted(METHODS)}, got 'foo'"),  # every method module's name
-    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: supervised_depth, supervised_source, "),
+    ({'loss': {'ssim_alpha': 0.5}}, "loss: unknown key 'ssim_alpha'; valid keys: "),  # the last part's keys come first
     ({'loss': {'ssim': -1.0}}, 'loss: ssim must be >= 0'),
     ({'loss': {'depth_prior_metres': 0}}, 'loss: depth_prior_metres must be > 0'),
     ({'optim': {'output_scale_lr_factor': 0}}, 'optim: output_scale_lr_factor must be > 0'),
